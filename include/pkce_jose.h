@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include <apr_tables.h>
+
 #include "pkce.h"
 
 /** Largest compact JWS accepted, in bytes; longer input is rejected. */
