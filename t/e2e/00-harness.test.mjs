@@ -1,0 +1,95 @@
+// Checks the test harness without mod_pkce_auth: Apache starts from its own
+// directory, the CGI and the echo backend answer, the provider serves
+// discovery and checks passwords. A failure here is a harness problem, not
+// a module bug.
+
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Client, CookieJar, parseEnvText, rawRequest } from './lib/client.mjs';
+import { Stack } from './lib/stack.mjs';
+import { unexpectedLogLines } from './lib/apache.mjs';
+
+const stack = new Stack(0);
+
+before(async () => {
+  await stack.startProvider();
+  await stack.startEcho();
+  await stack.startApache('plain', { withoutModule: true });
+});
+
+after(async () => {
+  await stack.stopAll();
+});
+
+stack.test('harness CGI prints the environment', async () => {
+  const res = await rawRequest(`${stack.apache('plain').url}/app/some/path?x=1`, { headers: { 'x-probe': 'yes' } });
+  assert.equal(res.status, 200, res.body);
+  const env = parseEnvText(res.body);
+  assert.equal(env.HTTP_X_PROBE, 'yes');
+  assert.equal(env.REQUEST_URI, '/app/some/path?x=1');
+});
+
+stack.test('harness echo backend returns headers', async () => {
+  const res = await rawRequest(`${stack.apache('plain').url}/app/echo/x`, { headers: { 'x-probe': 'yes' } });
+  assert.equal(res.status, 200, res.body);
+  const echoed = JSON.parse(res.body);
+  assert.equal(echoed.headers['x-probe'], 'yes');
+  assert.equal(echoed.url, '/echo/x');
+});
+
+stack.test('harness provider serves discovery', async () => {
+  const res = await rawRequest(`${stack.issuer}/.well-known/openid-configuration`);
+  assert.equal(res.status, 200);
+  const discovery = JSON.parse(res.body);
+  assert.equal(discovery.issuer, stack.issuer);
+  assert.ok(discovery.code_challenge_methods_supported.includes('S256'));
+  assert.ok(discovery.id_token_signing_alg_values_supported.includes('RS256'));
+});
+
+stack.test('harness provider rejects a wrong password', async () => {
+  const client = new Client();
+  const authUrl = new URL(`${stack.issuer}/auth`);
+  authUrl.search = new URLSearchParams({
+    client_id: 'pkce-public',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: stack.redirectUri(stack.apachePorts[0]),
+    state: 'harness-state-0123456789abcdef',
+    nonce: 'harness-nonce-0123456789abcdef',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }).toString();
+  await assert.rejects(
+    client.authorizeAtProvider(authUrl.href, { user: 'alice', password: 'wrong' }),
+    /rejected the login of alice/,
+  );
+  const ok = await client.authorizeAtProvider(authUrl.href, { user: 'alice', password: 'alice-password' });
+  const callback = new URL(ok.callbackUrl);
+  assert.equal(callback.origin, `http://localhost:${stack.apachePorts[0]}`);
+  assert.ok(callback.searchParams.get('code'));
+  assert.equal(callback.searchParams.get('state'), 'harness-state-0123456789abcdef');
+});
+
+stack.test('harness cookie jar applies RFC 6265 rules', async () => {
+  const jar = new CookieJar();
+  jar.store('http://localhost:1/a/b', ['x=1; Path=/', 'y=2', 'z=3; Max-Age=60; Path=/other']);
+  assert.equal(jar.header('http://localhost:2/a/c'), 'y=2; x=1');
+  assert.equal(jar.header('http://127.0.0.1:1/a/b'), '');
+  assert.equal(jar.header('http://localhost:1/other/x'), 'z=3; x=1');
+  jar.store('http://localhost:1/', ['x=gone; Path=/; Max-Age=0', 'z=gone; Path=/other; Expires=Thu, 01 Jan 1970 00:00:00 GMT']);
+  assert.equal(jar.header('http://localhost:1/other/x'), '');
+});
+
+stack.test('harness log check flags warnings', async () => {
+  const text = [
+    '[Thu Dec 04 21:00:00.000000 2026] [pkce_auth:warn] [pid 1:tid 2] [client 127.0.0.1:1] PKCE0001: state cookie expired',
+    '[Thu Dec 04 21:00:00.000000 2026] [pkce_auth:info] [pid 1:tid 2] no tag here',
+    '[Thu Dec 04 21:00:00.000000 2026] [proxy:error] [pid 1:tid 2] AH00940: backend down',
+    '[Thu Dec 04 21:00:00.000000 2026] [mpm_event:notice] [pid 1:tid 2] AH00489: resuming normal operations',
+  ].join('\n');
+  const problems = unexpectedLogLines(text, [/PKCE0001:/]);
+  assert.equal(problems.length, 2, problems.join('\n'));
+  assert.match(problems[0], /without a PKCEnnn tag/);
+  assert.match(problems[1], /AH00940/);
+});
