@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_uri.h>
 
 #include <http_core.h>
 #include <http_protocol.h>
@@ -194,10 +195,26 @@ static int pkce_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return pkce_config_check(pconf, s);
 }
 
+/* Tell whether `issuer` uses plain http to a host other than loopback,
+ * where tokens and keys could be read or changed on the way. */
+static int issuer_is_plain_remote(const char *issuer, apr_pool_t *p)
+{
+    apr_uri_t uri;
+
+    if (apr_uri_parse(p, issuer, &uri) != APR_SUCCESS || uri.scheme == NULL
+        || strcmp(uri.scheme, "http") != 0 || uri.hostname == NULL) {
+        return 0;
+    }
+    return strcmp(uri.hostname, "localhost") != 0
+           && strncmp(uri.hostname, "127.", 4) != 0
+           && strcmp(uri.hostname, "::1") != 0;
+}
+
 /*
- * post_config:
+ * post_config, run twice at start-up and once per restart:
  *   1. initialise libcurl once, before any thread exists;
- *   2. apply defaults and derive the cookie keys of each server.
+ *   2. apply defaults and derive the cookie keys of each server, warning
+ *      (on the last run only) about an issuer on plain http.
  */
 static int pkce_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
@@ -224,7 +241,8 @@ static int pkce_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          "PKCEAuthCryptoPassphrase: %s", err.text);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        if (strncmp(conf->issuer, "http://", 7) == 0) {
+        if (issuer_is_plain_remote(conf->issuer, ptemp)
+            && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PKCELOGNO(112)
                          "PKCEAuthIssuer %s uses plain http: tokens and keys "
                          "travel unprotected; use https outside tests",

@@ -8,6 +8,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_uri.h>
 
 #include <http_protocol.h>
 #include <http_request.h>
@@ -173,13 +174,46 @@ static apr_status_t get_provider(pkce_provider_t **pprov, request_rec *r,
     return rv;
 }
 
+/* Send the browser to the host name of PKCEAuthRedirectURI first when it
+ * came by another name (127.0.0.1 for localhost, say), because the state
+ * cookie set now must reach the callback on that host. Returns 0 when the
+ * host names already match. */
+static int align_host(request_rec *r, const pkce_srv_conf *conf)
+{
+    apr_uri_t uri;
+
+    if (r->hostname == NULL
+        || apr_uri_parse(r->pool, conf->redirect_uri, &uri) != APR_SUCCESS
+        || uri.hostname == NULL || strcasecmp(uri.hostname, r->hostname) == 0
+        || (r->method_number != M_GET && !r->header_only)
+        || !pkce_url_is_local_path(r->unparsed_uri)) {
+        return 0;
+    }
+    uri.path = NULL;
+    uri.query = NULL;
+    uri.fragment = NULL;
+    apr_table_setn(r->err_headers_out, "Location",
+                   apr_pstrcat(r->pool, apr_uri_unparse(r->pool, &uri,
+                                                        APR_URI_UNP_OMITPATHINFO),
+                               r->unparsed_uri, NULL));
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PKCELOGNO(016)
+                  "redirecting from host %s to %s, the host of "
+                  "PKCEAuthRedirectURI, before login", r->hostname,
+                  uri.hostname);
+    return HTTP_MOVED_TEMPORARILY;
+}
+
 int pkce_start_login(request_rec *r, pkce_srv_conf *conf)
 {
     pkce_provider_t *prov;
     pkce_login_t *login;
     char *challenge, *text, *sealed;
     const char *return_to = r->unparsed_uri, *location;
+    int status;
 
+    if ((status = align_host(r, conf)) != 0) {
+        return status;
+    }
     if (get_provider(&prov, r, conf) != APR_SUCCESS) {
         return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider unavailable",
                                "The login service could not be reached. "
