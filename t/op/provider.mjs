@@ -276,7 +276,8 @@ async function handleInteraction(provider, req, res) {
  * @param {string[]} options.redirectUris redirect URIs registered for every client
  * @param {string} [options.clientSecret] secret of pkce-confidential
  * @param {(line: string) => void} [options.log] receives one line per request
- * @returns {Promise<{issuer: string, requests: {method: string, path: string}[],
+ * @returns {Promise<{issuer: string,
+ *   requests: {method: string, path: string, authorization?: string}[],
  *   provider: Provider, close: () => Promise<void>}>}
  */
 export async function startProvider(options) {
@@ -346,7 +347,9 @@ export async function startProvider(options) {
   const providerCallback = provider.callback();
 
   const server = http.createServer(async (req, res) => {
-    requests.push({ method: req.method, path: req.url });
+    // Only the scheme of an Authorization header is kept, never the secret.
+    const authorization = req.headers.authorization?.split(' ')[0];
+    requests.push({ method: req.method, path: req.url, authorization });
     log(`${req.method} ${req.url}`);
     try {
       if (!(await handleInteraction(provider, req, res))) {

@@ -172,6 +172,11 @@ export class CookieJar {
     this.#cookies = this.#cookies.filter((c) => !(c.domain === host && c.name === name));
   }
 
+  /** Removes every cookie of `host`, as logging out of that site would. */
+  clearHost(host) {
+    this.#cookies = this.#cookies.filter((c) => c.domain !== host);
+  }
+
   #expire(now) {
     this.#cookies = this.#cookies.filter((c) => c.expires === null || c.expires > now);
   }
