@@ -23,6 +23,9 @@
  * of its state, so the login can be followed through the error log. */
 #define FLOW "login %s: "
 
+/* Longest path and query kept to return to after login, in bytes. */
+#define MAX_RETURN_PATH 2048
+
 /* ID token claims that describe the token itself, not the user; they are
  * not passed to the application unless PKCEAuthPassClaims names them. */
 static const char *const protocol_claims[] = {
@@ -218,6 +221,11 @@ int pkce_start_login(request_rec *r, pkce_srv_conf *conf)
         return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider unavailable",
                                "The login service could not be reached. "
                                "Please try again later.");
+    }
+    /* The return path travels in the state cookie, which must stay under
+     * the 4096 bytes browsers keep per cookie: drop a long query first. */
+    if (strlen(return_to) > MAX_RETURN_PATH) {
+        return_to = strlen(r->uri) <= MAX_RETURN_PATH ? r->uri : "/";
     }
     if (!pkce_url_is_local_path(return_to)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PKCELOGNO(013)

@@ -3,6 +3,7 @@
  * start-up check that the configuration is complete.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,7 +351,7 @@ static const char *set_int(cmd_parms *cmd, void *dconf, const char *arg)
     if (err != NULL) {
         return err;
     }
-    if (slot->offset == APR_OFFSETOF(pkce_srv_conf, state_max_count)) {
+    if (slot->offset == offsetof(pkce_srv_conf, state_max_count)) {
         *(int *)field = (int)value;
     }
     else {
@@ -360,21 +361,21 @@ static const char *set_int(cmd_parms *cmd, void *dconf, const char *arg)
 }
 
 static const int_slot_t state_timeout_slot = {
-    APR_OFFSETOF(pkce_srv_conf, state_timeout), 1, 3600, "seconds" };
+    offsetof(pkce_srv_conf, state_timeout), 1, 3600, "seconds" };
 static const int_slot_t state_max_count_slot = {
-    APR_OFFSETOF(pkce_srv_conf, state_max_count), 1, 20, "cookies" };
+    offsetof(pkce_srv_conf, state_max_count), 1, 20, "cookies" };
 static const int_slot_t session_max_age_slot = {
-    APR_OFFSETOF(pkce_srv_conf, session_max_age), 60, 30 * 86400, "seconds" };
+    offsetof(pkce_srv_conf, session_max_age), 60, 30 * 86400, "seconds" };
 static const int_slot_t clock_skew_slot = {
-    APR_OFFSETOF(pkce_srv_conf, clock_skew), 0, 600, "seconds" };
+    offsetof(pkce_srv_conf, clock_skew), 0, 600, "seconds" };
 static const int_slot_t provider_refresh_slot = {
-    APR_OFFSETOF(pkce_srv_conf, provider_refresh), 1, 7 * 86400, "seconds" };
+    offsetof(pkce_srv_conf, provider_refresh), 1, 7 * 86400, "seconds" };
 static const int_slot_t jwks_refetch_slot = {
-    APR_OFFSETOF(pkce_srv_conf, jwks_refetch_interval), 1, 86400, "seconds" };
+    offsetof(pkce_srv_conf, jwks_refetch_interval), 1, 86400, "seconds" };
 static const int_slot_t http_timeout_slot = {
-    APR_OFFSETOF(pkce_srv_conf, http_timeout), 1, 300, "seconds" };
+    offsetof(pkce_srv_conf, http_timeout), 1, 300, "seconds" };
 static const int_slot_t http_connect_slot = {
-    APR_OFFSETOF(pkce_srv_conf, http_connect_timeout), 1, 300, "seconds" };
+    offsetof(pkce_srv_conf, http_connect_timeout), 1, 300, "seconds" };
 
 static const char *set_http_timeout(cmd_parms *cmd, void *dconf,
                                     const char *total, const char *connect)
@@ -466,7 +467,7 @@ const command_rec pkce_cmds[] = {
                   (void *)&jwks_refetch_slot, RSRC_CONF,
                   "Fewest seconds between JWKS fetches caused by an "
                   "unknown key ID (default 60)"),
-    { NULL }
+    { NULL, { NULL }, NULL, 0, RAW_ARGS, NULL }
 };
 
 /* Log one missing directive and return 1, so that callers can count. */

@@ -116,8 +116,15 @@ void pkce_cookie_strip_own(request_rec *r, const pkce_srv_conf *conf)
         apr_table_unset(r->headers_in, "Cookie");
     }
     else {
-        apr_table_set(r->headers_in, "Cookie",
-                      apr_array_pstrcat(r->pool, strip.kept, ';'));
+        const char *joined = APR_ARRAY_IDX(strip.kept, 0, const char *);
+        int i;
+
+        for (i = 1; i < strip.kept->nelts; i++) {
+            joined = apr_pstrcat(r->pool, joined, "; ",
+                                 APR_ARRAY_IDX(strip.kept, i, const char *),
+                                 NULL);
+        }
+        apr_table_setn(r->headers_in, "Cookie", joined);
     }
 }
 
