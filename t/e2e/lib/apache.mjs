@@ -208,12 +208,15 @@ ${options.withoutModule ? '# mod_pkce_auth not loaded (harness check)' : `LoadMo
 LogLevel ${options.logLevel ?? (options.withoutModule ? 'warn' : 'warn pkce_auth:info')}
 
 # Enough worker threads that keep-alive connections are not closed under
-# load (AH00484).
+# load (AH00484), and MinSpareThreads well under MaxRequestWorkers, which
+# httpd otherwise reports as an error (AH10159).
 StartServers 1
-ServerLimit 2
-ThreadsPerChild 25
-MaxRequestWorkers 50
+ServerLimit 4
 ThreadLimit 25
+ThreadsPerChild 25
+MaxRequestWorkers 100
+MinSpareThreads 10
+MaxSpareThreads 75
 
 LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
 CustomLog "${d}/logs/access.log" common
