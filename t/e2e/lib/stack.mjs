@@ -46,8 +46,8 @@ export class Stack {
     this.apachePorts = Array.from({ length: PORTS_PER_FILE }, (_, i) => APACHE_BASE + PORTS_PER_FILE * index + i);
     this.apaches = new Map();
     this.provider = null;
+    this.signingKeys = undefined;
     this.echo = null;
-    this.logMarks = new Map();
   }
 
   get issuer() {
@@ -59,12 +59,17 @@ export class Stack {
     return `http://localhost:${port}/callback`;
   }
 
-  /** Starts the provider with the redirect URIs of every port in the range. */
+  /**
+   * Starts the provider with the redirect URIs of every port in the range.
+   * A restart keeps the signing keys of the previous instance.
+   */
   async startProvider() {
     this.provider = await startProvider({
       port: this.providerPort,
       redirectUris: this.apachePorts.map((p) => this.redirectUri(p)),
+      signingKeys: this.signingKeys,
     });
+    this.signingKeys = this.provider.signingKeys;
     return this.provider;
   }
 
