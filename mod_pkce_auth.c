@@ -30,9 +30,10 @@ apr_int64_t pkce_now(void)
 int pkce_error_page(request_rec *r, int status, const char *title,
                     const char *detail)
 {
-    /* Callers pass `detail` already escaped; `title` is always a literal. */
+    /* Callers pass `detail` already escaped and in ASCII, because httpd
+     * labels error pages ISO-8859-1; `title` is always a literal. */
     const char *html = apr_psprintf(r->pool,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head>"
         "<title>%s</title></head>\n<body><h1>%s</h1>\n<p>%s</p>\n</body></html>\n",
         title, title, detail);
 

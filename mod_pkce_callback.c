@@ -258,6 +258,20 @@ int pkce_start_login(request_rec *r, pkce_srv_conf *conf)
     return HTTP_MOVED_TEMPORARILY;
 }
 
+/* Escape provider text for an error page. httpd labels error pages
+ * ISO-8859-1, so bytes outside printable ASCII become "?" first. */
+static const char *page_text(const char *text, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, text), *c;
+
+    for (c = copy; *c != '\0'; c++) {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
+            *c = '?';
+        }
+    }
+    return pkce_html_escape(copy, p);
+}
+
 /* Answer an error= response from the provider (RFC 6749 section 4.1.2.1). */
 static int provider_error(request_rec *r, const pkce_srv_conf *conf,
                           const char *error)
@@ -279,9 +293,9 @@ static int provider_error(request_rec *r, const pkce_srv_conf *conf,
                   conf->issuer);
     return pkce_error_page(r, status, "Login was not completed",
         apr_psprintf(r->pool, "The login service answered with the error "
-                     "<code>%s</code>%s%s.", pkce_html_escape(error, r->pool),
+                     "<code>%s</code>%s%s.", page_text(error, r->pool),
                      description ? ": " : "",
-                     description ? pkce_html_escape(description, r->pool) : ""));
+                     description ? page_text(description, r->pool) : ""));
 }
 
 /* Log a rejected callback and answer 400. */
