@@ -160,6 +160,8 @@ export class Apache {
    * @param {Object<string, string>} [options.env] environment for apache2
    * @param {boolean} [options.withoutModule] leave mod_pkce_auth out, to
    *   check the harness itself
+   * @param {boolean} [options.withoutLocation] load the module but protect
+   *   no location
    */
   constructor(options) {
     this.options = options;
@@ -238,7 +240,7 @@ ${echo}
 ScriptAliasMatch "^/app(/.*)?$" "${d}/cgi-bin/printenv"
 ScriptAliasMatch "^/public-cgi(/.*)?$" "${d}/cgi-bin/printenv"
 
-${options.withoutModule ? '' : `<Location /app>
+${options.withoutModule || options.withoutLocation ? '' : `<Location /app>
     AuthType pkce
     Require valid-user
 ${options.protectedConfig ?? ''}
