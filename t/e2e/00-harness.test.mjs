@@ -1,5 +1,5 @@
 // Checks the test harness without mod_pkce_auth: Apache starts from its own
-// directory, the CGI and the echo backend answer, the provider serves
+// directory, the CGI and the echo backend respond, the provider serves
 // discovery and checks passwords. A failure here is a harness problem, not
 // a module bug.
 

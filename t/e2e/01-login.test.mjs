@@ -199,8 +199,8 @@ stack.test('large session splits into chunks', async () => {
 });
 
 stack.test('smaller session drops stale chunks', async () => {
-  // A login as carol leaves chunks; a later login as alice in the same jar
-  // must not leave carol's chunks behind to be joined with alice's cookie.
+  // A login as carol leaves chunks. A later login as alice in the same jar
+  // must not leave them behind, or they could be joined with alice's cookie.
   const apache = stack.apache('sub');
   const client = new Client();
   await client.login(`${apache.url}/app/`, CAROL);

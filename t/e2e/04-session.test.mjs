@@ -179,7 +179,9 @@ for (const target of RETURN_TARGETS) {
     const client = new Client();
     const start = await client.get(`${apache.url}/`, { target });
     if (start.status !== 302) {
-      assert.ok(start.status >= 400 && start.status < 500, `unexpected ${start.status} for ${target}`);
+      // Apache refuses some targets itself (404, 400); that is fine.
+      assert.ok(start.status >= 400, `unexpected ${start.status} for ${target}`);
+      assert.ok(start.status < 500, `server error ${start.status} for ${target}`);
       return;
     }
     let authorization = start;

@@ -1,5 +1,5 @@
-// A provider that cannot be reached or serves a broken discovery document:
-// the module answers 502 with a page that gives nothing away, and recovers
+// A provider that cannot be reached or serves a broken discovery document.
+// The module returns 502 with a page that gives nothing away, and recovers
 // when the provider comes back.
 
 import { after, before } from 'node:test';

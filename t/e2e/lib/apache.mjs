@@ -120,10 +120,12 @@ function sleep(ms) {
 function runApache(args, env = {}) {
   return new Promise((resolve) => {
     execFile(APACHE_BIN, args, { env: { ...process.env, ...env }, timeout: START_TIMEOUT_MS }, (error, stdout, stderr) => {
-      resolve({
-        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
-        output: `${stdout}${stderr}`,
-      });
+      let code = 0;
+      if (error) {
+        // error.code is the exit status, or a string such as ETIMEDOUT.
+        code = typeof error.code === 'number' ? error.code : 1;
+      }
+      resolve({ code, output: `${stdout}${stderr}` });
     });
   });
 }
@@ -181,7 +183,7 @@ export class Apache {
     this.writeConfig(options);
   }
 
-  /** Base URL as the browser sees it; matches the redirect URI's host. */
+  /** Returns the base URL on host localhost, the host of the redirect URI. */
   get url() {
     return `http://localhost:${this.port}`;
   }

@@ -64,7 +64,7 @@ export class FakeProvider {
     /**
      * Produces the token response from the parsed form body and headers:
      * {status, contentType, body} where body is a string or an object sent
-     * as JSON, or {hang: true} to never answer, or {destroy: true} to close
+     * as JSON, or {hang: true} to never respond, or {destroy: true} to close
      * the connection.
      */
     this.onToken = () => ({ status: 500, body: { error: 'server_error' } });

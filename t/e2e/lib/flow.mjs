@@ -33,7 +33,7 @@ export function stateCookiesDeleted(res) {
   return setCookies(res).filter((c) => c.name.startsWith(STATE_COOKIE_PREFIX) && isDeletion(c));
 }
 
-/** The query parameters of the module's redirect to the provider. */
+/** Returns the query parameters of the module's redirect to the provider. */
 export function authorizationParams(res) {
   assert.equal(res.status, 302, `expected a redirect to the provider, got ${res.status}: ${res.body.slice(0, 300)}`);
   return new URL(res.location).searchParams;
@@ -72,7 +72,8 @@ export async function cgiEnv(client, apache, path = '/app/', options = {}) {
  * absolute.
  */
 export function assertSameOriginPath(location, baseUrl) {
-  assert.ok(typeof location === 'string' && location.length > 0, 'Location header missing');
+  assert.equal(typeof location, 'string', 'Location header missing');
+  assert.ok(location.length > 0, 'Location header empty');
   assert.ok(location.startsWith('/'), `Location ${JSON.stringify(location)} is not a path`);
   assert.ok(!/^\/[/\\]/.test(location), `Location ${JSON.stringify(location)} is scheme-relative`);
   assert.ok(!/[\x00-\x1f\x7f]/.test(location), `Location ${JSON.stringify(location)} contains control characters`);

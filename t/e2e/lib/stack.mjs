@@ -1,6 +1,6 @@
-// The pieces one test file runs: the OpenID provider, the echo backend and
-// one or more Apache instances, on ports of the file's own range, plus a
-// test() wrapper that fails a test when the Apache error log gained lines
+// The servers one test file runs: the OpenID provider, the echo backend and
+// one or more Apache instances, on ports of the file's own range. Its
+// test() wrapper fails a test when an Apache error log gained lines that
 // the test did not declare.
 
 import { test as nodeTest } from 'node:test';
@@ -54,7 +54,7 @@ export class Stack {
     return `http://127.0.0.1:${this.providerPort}`;
   }
 
-  /** The redirect URI of the Apache on port `port`. */
+  /** Returns the redirect URI of the Apache on port `port`. */
   redirectUri(port) {
     return `http://localhost:${port}/callback`;
   }
@@ -85,7 +85,7 @@ export class Stack {
     return this.echo;
   }
 
-  /** The PKCEAuth* directives of a working public-client setup on `port`. */
+  /** Returns the PKCEAuth* directives of a working public-client setup on `port`. */
   pkceSettings(port, overrides = {}) {
     return {
       PKCEAuthIssuer: this.issuer,
