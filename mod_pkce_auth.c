@@ -145,10 +145,20 @@ static int pkce_check_authn(request_rec *r)
         return DECLINED;
     }
     if ((conf = srv_conf(r)) == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(101)
-                      "AuthType pkce is used for %s, but this server has no "
-                      "PKCEAuthIssuer, PKCEAuthClientID, PKCEAuthRedirectURI "
-                      "and PKCEAuthCryptoPassphrase", r->uri);
+        conf = ap_get_module_config(r->server->module_config, &pkce_auth_module);
+        if (conf->keys != NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(114)
+                          "AuthType pkce is used for %s, but this child has "
+                          "no HTTP client for the provider (see PKCE113 at "
+                          "its start)", r->uri);
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(101)
+                          "AuthType pkce is used for %s, but this server has "
+                          "no PKCEAuthIssuer, PKCEAuthClientID, "
+                          "PKCEAuthRedirectURI and PKCEAuthCryptoPassphrase",
+                          r->uri);
+        }
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     strip_claim_headers(r, conf);

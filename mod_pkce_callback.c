@@ -377,6 +377,22 @@ static int open_state(request_rec *r, const pkce_srv_conf *conf, callback_t *cb)
     return 0;
 }
 
+/* Check the "iss" parameter of the callback when the provider sends one
+ * (RFC 9207): a different issuer means the response comes from another
+ * provider than the one this login went to (a mix-up attack). */
+static int check_iss_parameter(request_rec *r, const pkce_srv_conf *conf,
+                               callback_t *cb)
+{
+    const char *iss = NULL;
+    apr_status_t rv = pkce_query_get(&iss, r->args, "iss", r->pool);
+
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && strcmp(iss, conf->issuer) == 0)) {
+        return 0;
+    }
+    return bad_callback(r, PKCELOGNO(029), "the iss parameter is repeated or "
+                        "differs from PKCEAuthIssuer", cb->flow);
+}
+
 /* Log a failure of the provider's side and answer 502. */
 static int bad_gateway(request_rec *r, callback_t *cb, const char *tag,
                        apr_status_t rv, const char *why)
@@ -607,7 +623,8 @@ int pkce_handle_callback(request_rec *r, pkce_srv_conf *conf)
     if (r->method_number != M_GET) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(060)
                       "the callback accepts only GET, not %.20s", r->method);
-        apr_table_setn(r->err_headers_out, "Allow", "GET");
+        /* httpd builds the Allow header of a 405 from r->allowed. */
+        r->allowed |= (AP_METHOD_BIT << M_GET);
         return pkce_error_page(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
                                "The login callback accepts only GET.");
     }
@@ -619,7 +636,8 @@ int pkce_handle_callback(request_rec *r, pkce_srv_conf *conf)
 
     /* 2. state and code, then the login they belong to. */
     if ((status = read_parameters(r, &cb)) != 0
-        || (status = open_state(r, conf, &cb)) != 0) {
+        || (status = open_state(r, conf, &cb)) != 0
+        || (status = check_iss_parameter(r, conf, &cb)) != 0) {
         return status;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PKCELOGNO(061) FLOW

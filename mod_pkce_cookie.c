@@ -21,8 +21,13 @@
  * "." cannot occur in a sealed base64url value, so the two never mix up. */
 #define CHUNK_MARK "c."
 
-/* The purpose bound into every sealed session cookie. */
-#define SESSION_PURPOSE "session"
+/* Return the purpose bound into sealed session cookies. Naming the client
+ * keeps two applications that share a passphrase and an issuer from
+ * accepting each other's sessions. */
+static const char *session_purpose(const pkce_srv_conf *conf, apr_pool_t *p)
+{
+    return apr_pstrcat(p, "session:", conf->client_id, NULL);
+}
 
 int pkce_request_is_https(request_rec *r)
 {
@@ -170,7 +175,7 @@ static apr_status_t cookie_load(pkce_session_t **psession, request_rec *r,
     if (sealed == NULL) {
         return APR_NOTFOUND;
     }
-    rv = pkce_unseal(&text, &len, conf->keys, SESSION_PURPOSE, sealed,
+    rv = pkce_unseal(&text, &len, conf->keys, session_purpose(conf, r->pool), sealed,
                      strlen(sealed), r->pool);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -210,7 +215,7 @@ static apr_status_t cookie_save(request_rec *r, const pkce_srv_conf *conf,
     if (text == NULL) {
         return PKCE_EINVAL;
     }
-    rv = pkce_seal(&sealed, conf->keys, SESSION_PURPOSE, text, strlen(text),
+    rv = pkce_seal(&sealed, conf->keys, session_purpose(conf, r->pool), text, strlen(text),
                    r->pool);
     if (rv != APR_SUCCESS) {
         return rv;
