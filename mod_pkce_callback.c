@@ -623,8 +623,8 @@ int pkce_handle_callback(request_rec *r, pkce_srv_conf *conf)
     if (r->method_number != M_GET) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(060)
                       "the callback accepts only GET, not %.20s", r->method);
-        /* httpd builds the Allow header of a 405 from r->allowed. */
-        r->allowed |= (AP_METHOD_BIT << M_GET);
+        /* httpd builds the Allow header of a 405 from r->allowed_methods. */
+        ap_allow_methods(r, 1, "GET", NULL);
         return pkce_error_page(r, HTTP_METHOD_NOT_ALLOWED, "Method not allowed",
                                "The login callback accepts only GET.");
     }
