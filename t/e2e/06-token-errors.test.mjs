@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 
 import { Client, parseEnvText } from './lib/client.mjs';
-import { FakeProvider, s256, signJwt } from './lib/fake-op.mjs';
+import { FakeProvider, generateRsaKey, s256, signJwt } from './lib/fake-op.mjs';
 import { authorizationParams, sessionCookiesSet } from './lib/flow.mjs';
 import { ANY_MODULE_LINE, CLIENTS, PASSPHRASE, Stack } from './lib/stack.mjs';
 
 const stack = new Stack(6);
 const fake = new FakeProvider(stack.providerPort);
-const otherKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+const otherKey = generateRsaKey();
 
 before(async () => {
   await fake.start();

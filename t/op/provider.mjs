@@ -109,16 +109,31 @@ function buildClients(redirectUris, clientSecret) {
   ];
 }
 
+/**
+ * Generates a private key and returns it as a JWK.
+ *
+ * The key leaves generateKeyPairSync() as PEM and is parsed again before the
+ * JWK export. Exporting the generated KeyObject directly can deadlock the
+ * process when garbage collection runs during the export (seen with Node.js
+ * 20.20: the key generation job's destructor waits for a mutex that the
+ * export holds).
+ */
+export function generatePrivateJwk(type, options = {}) {
+  const { privateKey } = crypto.generateKeyPairSync(type, {
+    ...options,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return crypto.createPrivateKey(privateKey).export({ format: 'jwk' });
+}
+
 function generateSigningKeys() {
-  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const ed = crypto.generateKeyPairSync('ed25519');
   // The RSA key comes first so that it signs whenever a client does not ask
   // for another algorithm.
   return [
-    { ...rsa.privateKey.export({ format: 'jwk' }), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
-    { ...ec.privateKey.export({ format: 'jwk' }), kid: 'ec-1', alg: 'ES256', use: 'sig' },
-    { ...ed.privateKey.export({ format: 'jwk' }), kid: 'ed-1', alg: 'EdDSA', use: 'sig' },
+    { ...generatePrivateJwk('rsa', { modulusLength: 2048 }), kid: 'rsa-1', alg: 'RS256', use: 'sig' },
+    { ...generatePrivateJwk('ec', { namedCurve: 'P-256' }), kid: 'ec-1', alg: 'ES256', use: 'sig' },
+    { ...generatePrivateJwk('ed25519'), kid: 'ed-1', alg: 'EdDSA', use: 'sig' },
   ];
 }
 

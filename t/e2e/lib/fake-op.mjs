@@ -6,6 +6,8 @@
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 
+import { generatePrivateJwk } from '../../op/provider.mjs';
+
 function base64url(data) {
   return Buffer.from(data).toString('base64url');
 }
@@ -34,6 +36,11 @@ export function signJwt(payload, { alg = 'RS256', privateKey, hmacKey, header = 
   return `${input}.${signature}`;
 }
 
+/** Generates an RSA private key (see generatePrivateJwk for why through a JWK). */
+export function generateRsaKey() {
+  return crypto.createPrivateKey({ key: generatePrivateJwk('rsa', { modulusLength: 2048 }), format: 'jwk' });
+}
+
 /** Returns the base64url SHA-256 of `verifier`, the S256 code challenge (RFC 7636 section 4.2). */
 export function s256(verifier) {
   return crypto.createHash('sha256').update(verifier).digest('base64url');
@@ -44,9 +51,10 @@ export class FakeProvider {
     this.port = port;
     this.issuer = `http://127.0.0.1:${port}`;
     this.kid = 'fake-rsa-1';
-    const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-    this.privateKey = privateKey;
-    this.publicJwk = { ...publicKey.export({ format: 'jwk' }), kid: this.kid, alg: 'RS256', use: 'sig' };
+    const privateJwk = generatePrivateJwk('rsa', { modulusLength: 2048 });
+    this.privateKey = crypto.createPrivateKey({ key: privateJwk, format: 'jwk' });
+    const { kty, n, e } = privateJwk;
+    this.publicJwk = { kty, n, e, kid: this.kid, alg: 'RS256', use: 'sig' };
     /** Discovery document; tests may replace or edit it. */
     this.discovery = {
       issuer: this.issuer,
