@@ -10,7 +10,7 @@ import {
   ALICE, STATE_COOKIE_PREFIX,
   loginUntilCallback, sessionCookiesSet, sleep, stateCookiesDeleted,
 } from './lib/flow.mjs';
-import { Stack } from './lib/stack.mjs';
+import { ANY_MODULE_LINE, Stack } from './lib/stack.mjs';
 
 const stack = new Stack(3);
 
@@ -61,6 +61,39 @@ stack.test('callback from another browser is rejected', async ({ expectLog }) =>
   const victim = new Client();
   const res = await victim.get(callbackUrl);
   assert.equal(res.status, 400, res.body);
+  assert.equal(sessionCookiesSet(res).length, 0);
+});
+
+stack.test('state cookie of another login is rejected', async ({ expectLog }) => {
+  // The callback of login B arrives with login A's sealed cookie value under
+  // B's cookie name, so the state inside the cookie does not match.
+  expectLog(STATE_REJECTED);
+  const apache = stack.apache('main');
+  const a = new Client();
+  const loginA = await loginUntilCallback(a, `${apache.url}/app/a`);
+  const b = new Client();
+  const loginB = await loginUntilCallback(b, `${apache.url}/app/b`);
+  const valueA = a.jar.get('localhost', `${STATE_COOKIE_PREFIX}${loginA.state}`);
+  const res = await new Client().get(loginB.callbackUrl, {
+    headers: { cookie: `${STATE_COOKIE_PREFIX}${loginB.state}=${valueA}` },
+  });
+  assert.equal(res.status, 400, res.body);
+  assert.equal(sessionCookiesSet(res).length, 0);
+});
+
+stack.test('callback with foreign iss is rejected', async ({ expectLog }) => {
+  // RFC 9207: oidc-provider adds iss to the callback, and a different iss
+  // means the response came from another provider (mix-up attack). The
+  // contract names no status for this, so any 4xx without a session passes.
+  expectLog(ANY_MODULE_LINE);
+  const client = new Client();
+  const { callbackUrl } = await loginUntilCallback(client, `${stack.apache('main').url}/app/`);
+  const url = new URL(callbackUrl);
+  assert.equal(url.searchParams.get('iss'), stack.issuer, 'the provider should send iss');
+  url.searchParams.set('iss', 'http://127.0.0.1:1');
+  const res = await client.get(url.href);
+  assert.ok(res.status >= 400, `foreign iss accepted with ${res.status}`);
+  assert.ok(res.status < 500, `foreign iss gave a server error ${res.status}`);
   assert.equal(sessionCookiesSet(res).length, 0);
 });
 

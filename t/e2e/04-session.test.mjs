@@ -63,6 +63,20 @@ for (const [name, tamper] of TAMPERINGS) {
   });
 }
 
+stack.test('state cookie used as session is ignored', async ({ expectLog }) => {
+  // Sealed values carry their purpose, so a state cookie's value does not
+  // open as a session.
+  expectLog(ANY_MODULE_LINE);
+  const apache = stack.apache('main');
+  const client = new Client();
+  const start = await client.get(`${apache.url}/app/`);
+  const state = authorizationParams(start).get('state');
+  const stateValue = client.jar.get('localhost', `${STATE_COOKIE_PREFIX}${state}`);
+  const res = await new Client().get(`${apache.url}/app/`, { headers: { cookie: `${SESSION_COOKIE}=${stateValue}` } });
+  assert.equal(res.status, 302, res.body);
+  assert.ok(res.location.startsWith(`${stack.issuer}/auth?`), res.location);
+});
+
 stack.test('session from another server is ignored', async ({ expectLog }) => {
   expectLog(ANY_MODULE_LINE);
   const client = await loggedInClient(stack.apache('main'));

@@ -28,6 +28,11 @@ before(async () => {
   await stack.startApache('renamed', {
     pkce: { PKCEAuthCookieName: 'my_app_session', PKCEAuthClaimPrefix: 'X_CLAIM_' },
   });
+  await stack.startApache('require-user', {
+    extraConfig: `<Location /app/admin>
+    Require user alice-1001
+</Location>`,
+  });
   await stack.startApache('vhost', {
     extraConfig: `Listen 127.0.0.1:${vhostPort}
 <VirtualHost 127.0.0.1:${vhostPort}>
@@ -111,6 +116,21 @@ stack.test('virtual host overrides settings', async () => {
   assert.equal(new URL(result.start.location).searchParams.get('redirect_uri'), stack.redirectUri(vhostPort));
   assert.ok(sessionCookiesSet(result.callback, 'vhost_session').length >= 1, result.callback.setCookies.join(' | '));
   assert.equal(parseEnvText(result.final.body).REMOTE_USER, 'alice@example.com');
+});
+
+stack.test('Require user admits only that user', async ({ expectLog }) => {
+  // mod_authz_core logs the refused user at error level.
+  expectLog(/\[authz_core:error\] .*AH01631: user bob-1002: authorization failure/);
+  const apache = stack.apache('require-user');
+  const alice = await loginAt(apache.url);
+  assert.equal((await cgiEnv(alice, apache, '/app/admin/x')).REMOTE_USER, 'alice-1001');
+
+  const bob = new Client();
+  const result = await bob.login(`${apache.url}/app/`, { user: 'bob', password: 'bob-password' });
+  assert.equal(result.final.status, 200, result.final.body);
+  const denied = await bob.get(`${apache.url}/app/admin/x`);
+  assert.ok([401, 403].includes(denied.status), `bob got ${denied.status} at /app/admin`);
+  assert.ok(!/REMOTE_USER=/.test(denied.body), 'the CGI ran for a refused user');
 });
 
 async function loginAt(baseUrl) {
