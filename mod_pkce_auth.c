@@ -183,7 +183,7 @@ static int pkce_check_authn(request_rec *r)
     return pkce_start_login(r, conf);
 }
 
-/* quick_handler: the callback is answered before httpd maps the URL, so it
+/* quick_handler: the callback is handled before httpd maps the URL, so it
  * works whether or not its path lies inside a protected location, and no
  * other module's access checks apply to it. */
 static int pkce_quick_handler(request_rec *r, int lookup_uri)

@@ -272,7 +272,7 @@ static const char *page_text(const char *text, apr_pool_t *p)
     return pkce_html_escape(copy, p);
 }
 
-/* Answer an error= response from the provider (RFC 6749 section 4.1.2.1). */
+/* Handle an error= response from the provider (RFC 6749 section 4.1.2.1). */
 static int provider_error(request_rec *r, const pkce_srv_conf *conf,
                           const char *error)
 {
@@ -298,7 +298,7 @@ static int provider_error(request_rec *r, const pkce_srv_conf *conf,
                      description ? page_text(description, r->pool) : ""));
 }
 
-/* Log a rejected callback and answer 400. */
+/* Log a rejected callback and respond with 400. */
 static int bad_callback(request_rec *r, const char *tag_and_text,
                         const char *why, const char *flow)
 {
@@ -393,7 +393,7 @@ static int check_iss_parameter(request_rec *r, const pkce_srv_conf *conf,
                         "differs from PKCEAuthIssuer", cb->flow);
 }
 
-/* Log a failure of the provider's side and answer 502. */
+/* Log a failure on the provider's side and respond with 502. */
 static int bad_gateway(request_rec *r, callback_t *cb, const char *tag,
                        apr_status_t rv, const char *why)
 {
@@ -471,7 +471,7 @@ static int exchange_code(request_rec *r, const pkce_srv_conf *conf,
     return 0;
 }
 
-/* Log a rejected ID token and answer 401. */
+/* Log a rejected ID token and respond with 401. */
 static int bad_token(request_rec *r, callback_t *cb, const char *tag,
                      const char *why)
 {
