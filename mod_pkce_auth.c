@@ -174,7 +174,8 @@ static int pkce_check_authn(request_rec *r)
         return OK;
     }
     if (rv != APR_NOTFOUND) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, PKCELOGNO(102)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, PKCE_LOG_STATUS(rv), r,
+                      PKCELOGNO(102)
                       "session cookie ignored: %s",
                       rv == PKCE_EEXPIRED ? "expired (PKCEAuthSessionMaxAge)"
                       : "does not open or is invalid (altered, truncated, or "

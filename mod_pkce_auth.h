@@ -23,6 +23,11 @@ extern module AP_MODULE_DECLARE_DATA pkce_auth_module;
  * site, never reused. The next free number is in docs/next-log-tag. */
 #define PKCELOGNO(n) "PKCE" #n ": "
 
+/* The status to hand to ap_log_rerror(): httpd cannot describe libpkce's
+ * own codes, whose detail is in the message already, so those become 0. */
+#define PKCE_LOG_STATUS(rv) \
+    ((rv) > APR_OS_START_USERERR && (rv) < APR_OS_START_USERERR + 100 ? 0 : (rv))
+
 /* Marks a directive value that was never set, so merging can tell it from
  * a value that equals the default. */
 #define PKCE_UNSET (-1)

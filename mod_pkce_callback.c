@@ -164,7 +164,8 @@ static apr_status_t get_provider(pkce_provider_t **pprov, request_rec *r,
     pkce_err_clear(&err);
     rv = pkce_provider_acquire(pprov, conf->provider, &stale, &err, pkce_now());
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, PKCELOGNO(011)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, PKCE_LOG_STATUS(rv), r,
+                      PKCELOGNO(011)
                       "cannot use the provider %s: %s; check PKCEAuthIssuer "
                       "and that the provider is reachable from this server",
                       conf->issuer, err.text);
@@ -397,7 +398,8 @@ static int check_iss_parameter(request_rec *r, const pkce_srv_conf *conf,
 static int bad_gateway(request_rec *r, callback_t *cb, const char *tag,
                        apr_status_t rv, const char *why)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "%s" FLOW "%s", tag, cb->flow,
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, PKCE_LOG_STATUS(rv), r,
+                  "%s" FLOW "%s", tag, cb->flow,
                   why);
     return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider error",
                            "The login service gave an unusable answer. "
@@ -598,7 +600,8 @@ static int issue_session(request_rec *r, pkce_srv_conf *conf, callback_t *cb)
     session.claims = passed_claims(conf, cb->claims, r->pool);
     rv = pkce_cookie_store.save(r, conf, &session);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, PKCELOGNO(051) FLOW
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, PKCE_LOG_STATUS(rv), r,
+                      PKCELOGNO(051) FLOW
                       "cannot store the session: it is over %d bytes sealed; "
                       "pass fewer claims with PKCEAuthPassClaims", cb->flow,
                       16 * 4000);

@@ -185,6 +185,14 @@ static const char *set_url(cmd_parms *cmd, const char **slot, const char *arg)
 
 static const char *set_issuer(cmd_parms *cmd, void *dconf, const char *arg)
 {
+    /* OpenID Connect Discovery 1.0 section 3: an issuer is a URL with a
+     * scheme, host and optional port and path, but no query or fragment. */
+    if (strchr(arg, '?') != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' has a query string, which "
+                            "an issuer never has; copy the issuer value from "
+                            "the provider's discovery document",
+                            cmd->cmd->name, arg);
+    }
     return set_url(cmd, &SRV_CONF(cmd)->issuer, arg);
 }
 

@@ -117,9 +117,14 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// APACHE_LD_PRELOAD reaches apache2 alone as LD_PRELOAD, so that a module
+// built with AddressSanitizer can be tested without preloading the
+// sanitizer runtime into node and Chromium too.
+const APACHE_ENV = process.env.APACHE_LD_PRELOAD ? { LD_PRELOAD: process.env.APACHE_LD_PRELOAD } : {};
+
 function runApache(args, env = {}) {
   return new Promise((resolve) => {
-    execFile(APACHE_BIN, args, { env: { ...process.env, ...env }, timeout: START_TIMEOUT_MS }, (error, stdout, stderr) => {
+    execFile(APACHE_BIN, args, { env: { ...process.env, ...APACHE_ENV, ...env }, timeout: START_TIMEOUT_MS }, (error, stdout, stderr) => {
       let code = 0;
       if (error) {
         // error.code is the exit status, or a string such as ETIMEDOUT.
@@ -304,7 +309,11 @@ ${options.extraConfig ?? ''}
   stopSync() {
     if (this.started) {
       try {
-        execFileSync(APACHE_BIN, ['-f', this.confPath, '-k', 'stop'], { stdio: 'ignore', timeout: STOP_TIMEOUT_MS });
+        execFileSync(APACHE_BIN, ['-f', this.confPath, '-k', 'stop'], {
+          env: { ...process.env, ...APACHE_ENV },
+          stdio: 'ignore',
+          timeout: STOP_TIMEOUT_MS,
+        });
       } catch {
         // Nothing more can be done while the process exits.
       }
