@@ -47,4 +47,11 @@ apr_status_t pkce_session_decode(pkce_session_t **psession, const char *text,
  */
 json_t *pkce_json_pool_own(json_t *json, apr_pool_t *p);
 
+/**
+ * Serialize `json` as compact JSON text allocated from `p`, and release
+ * the caller's reference to `json` (which may be NULL).
+ * @return the text, or NULL when `json` is NULL or cannot be serialized
+ */
+char *pkce_json_encode_steal(json_t *json, apr_pool_t *p);
+
 #endif /* PKCE_SESSION_H */

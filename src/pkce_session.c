@@ -1,6 +1,7 @@
 /*
  * pkce_session.c: the session's JSON form.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -21,10 +22,25 @@ json_t *pkce_json_pool_own(json_t *json, apr_pool_t *p)
     return json;
 }
 
+char *pkce_json_encode_steal(json_t *json, apr_pool_t *p)
+{
+    char *dumped, *text = NULL;
+
+    if (json == NULL) {
+        return NULL;
+    }
+    dumped = json_dumps(json, JSON_COMPACT);
+    json_decref(json);
+    if (dumped != NULL) {
+        text = apr_pstrdup(p, dumped);
+        free(dumped);
+    }
+    return text;
+}
+
 char *pkce_session_encode(const pkce_session_t *session, apr_pool_t *p)
 {
     json_t *doc;
-    char *dumped, *text;
 
     doc = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:O}",
                     "v", PKCE_SESSION_FORMAT,
@@ -34,17 +50,7 @@ char *pkce_session_encode(const pkce_session_t *session, apr_pool_t *p)
                     "iat", (json_int_t)session->created,
                     "exp", (json_int_t)session->expires,
                     "claims", session->claims);
-    if (doc == NULL) {
-        return NULL;
-    }
-    dumped = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (dumped == NULL) {
-        return NULL;
-    }
-    text = apr_pstrdup(p, dumped);
-    free(dumped);
-    return text;
+    return pkce_json_encode_steal(doc, p);
 }
 
 apr_status_t pkce_session_decode(pkce_session_t **psession, const char *text,

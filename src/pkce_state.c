@@ -39,23 +39,11 @@ apr_status_t pkce_login_new(pkce_login_t **plogin, const char *return_to,
 
 char *pkce_login_encode(const pkce_login_t *login, apr_pool_t *p)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:I}",
-                            "state", login->state, "nonce", login->nonce,
-                            "verifier", login->verifier,
-                            "return_to", login->return_to,
-                            "created", (json_int_t)login->created);
-    char *dumped, *text = NULL;
-
-    if (doc == NULL) {
-        return NULL;
-    }
-    dumped = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (dumped != NULL) {
-        text = apr_pstrdup(p, dumped);
-        free(dumped);
-    }
-    return text;
+    return pkce_json_encode_steal(
+        json_pack("{s:s, s:s, s:s, s:s, s:I}", "state", login->state,
+                  "nonce", login->nonce, "verifier", login->verifier,
+                  "return_to", login->return_to,
+                  "created", (json_int_t)login->created), p);
 }
 
 apr_status_t pkce_login_decode(pkce_login_t **plogin, const char *text,
