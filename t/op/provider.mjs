@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // A local OpenID provider for mod_pkce_auth's end-to-end tests and demos:
-// oidc-provider 9 with fixed test users, two clients (pkce-public and
+// oidc-provider 8 with fixed test users, two clients (pkce-public and
 // pkce-confidential) plus clients that request ES256 and EdDSA ID tokens,
 // and simple login and consent pages that check passwords.
+//
+// It uses version 8, which runs on Debian 12's Node.js 18. Version 9 calls
+// crypto.hash(), which Node.js has only since 20.12.
 //
 // Scope: plain HTTP on a loopback address, keys generated at every start,
 // in-memory storage only. Never expose it to a network.
@@ -333,6 +336,14 @@ export async function startProvider(options) {
     features: {
       devInteractions: { enabled: false },
     },
+    // The tests rely on the provider to enforce PKCE. Every authorization
+    // request of every client must carry an S256 code_challenge, and every
+    // token request the matching code_verifier. These are version 8's
+    // defaults too, set here so that a version change cannot weaken them.
+    pkce: {
+      methods: ['S256'],
+      required: () => true,
+    },
     interactions: {
       url(ctx, interaction) {
         return `/interaction/${interaction.uid}`;
@@ -342,6 +353,11 @@ export async function startProvider(options) {
     // not scoped by port, so the provider's names must differ from those.
     cookies: {
       names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_interaction_resume' },
+      // Version 8 marks its long-lived session cookie SameSite=None and
+      // writes a second copy without SameSite (op_session.legacy). Chromium
+      // rejects SameSite=None without Secure, which plain HTTP cannot set, so
+      // use Lax, the default of version 9.
+      long: { httpOnly: true, sameSite: 'lax' },
       keys: [crypto.randomBytes(32).toString('base64url')],
     },
     async renderError(ctx, out) {
