@@ -1,16 +1,37 @@
 // Checks the test harness without mod_pkce_auth: Apache starts from its own
 // directory, the CGI and the echo backend respond, the provider serves
-// discovery and checks passwords. A failure here is a harness problem, not
-// a module bug.
+// discovery, checks passwords and enforces PKCE. A failure here is a
+// harness problem, not a module bug.
 
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Client, CookieJar, parseEnvText, rawRequest } from './lib/client.mjs';
-import { Stack } from './lib/stack.mjs';
+import { s256 } from './lib/fake-op.mjs';
+import { ALICE } from './lib/flow.mjs';
+import { CLIENTS, Stack } from './lib/stack.mjs';
 import { unexpectedLogLines } from './lib/apache.mjs';
 
 const stack = new Stack(0);
+
+// The code_verifier and S256 code_challenge of RFC 7636 appendix B.
+const VERIFIER = 'dBjftJeZ4CVP-mJ92K9qgVW8F6Pbs7lC6Q0a3dYLzFk';
+const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
+
+/** Builds an authorization request URL for `clientId`. `extra` adds or replaces query parameters. */
+function authorizationUrl(clientId, extra = {}) {
+  const url = new URL(`${stack.issuer}/auth`);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: stack.redirectUri(stack.apachePorts[0]),
+    state: 'harness-state-0123456789abcdef',
+    nonce: 'harness-nonce-0123456789abcdef',
+    ...extra,
+  }).toString();
+  return url.href;
+}
 
 before(async () => {
   await stack.startProvider();
@@ -49,26 +70,73 @@ stack.test('harness provider serves discovery', async () => {
 
 stack.test('harness provider rejects a wrong password', async () => {
   const client = new Client();
-  const authUrl = new URL(`${stack.issuer}/auth`);
-  authUrl.search = new URLSearchParams({
-    client_id: 'pkce-public',
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: stack.redirectUri(stack.apachePorts[0]),
-    state: 'harness-state-0123456789abcdef',
-    nonce: 'harness-nonce-0123456789abcdef',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  }).toString();
+  const authUrl = authorizationUrl(CLIENTS.public, { code_challenge: CHALLENGE, code_challenge_method: 'S256' });
   await assert.rejects(
-    client.authorizeAtProvider(authUrl.href, { user: 'alice', password: 'wrong' }),
+    client.authorizeAtProvider(authUrl, { user: 'alice', password: 'wrong' }),
     /rejected the login of alice/,
   );
-  const ok = await client.authorizeAtProvider(authUrl.href, { user: 'alice', password: 'alice-password' });
+  const ok = await client.authorizeAtProvider(authUrl, { user: 'alice', password: 'alice-password' });
   const callback = new URL(ok.callbackUrl);
   assert.equal(callback.origin, `http://localhost:${stack.apachePorts[0]}`);
   assert.ok(callback.searchParams.get('code'));
   assert.equal(callback.searchParams.get('state'), 'harness-state-0123456789abcdef');
+});
+
+// The module's PKCE is tested against this provider, so the provider must
+// require an S256 code_challenge from every client, whatever the defaults
+// of the oidc-provider version are.
+stack.test('harness provider requires S256 PKCE', async () => {
+  const discovery = JSON.parse((await rawRequest(`${stack.issuer}/.well-known/openid-configuration`)).body);
+  assert.deepEqual(discovery.code_challenge_methods_supported, ['S256']);
+
+  const cases = [
+    ['no code_challenge', {}],
+    ['method plain', { code_challenge: VERIFIER, code_challenge_method: 'plain' }],
+    ['no code_challenge_method', { code_challenge: CHALLENGE }],
+  ];
+  for (const clientId of Object.values(CLIENTS)) {
+    for (const [name, params] of cases) {
+      const res = await new Client().get(authorizationUrl(clientId, params));
+      assert.ok(res.location, `${clientId} with ${name}: expected an error redirect, got ${res.status}: ${res.body.slice(0, 300)}`);
+      const callback = new URL(res.location);
+      assert.equal(callback.origin, `http://localhost:${stack.apachePorts[0]}`, `${clientId} with ${name}: ${res.location}`);
+      assert.equal(callback.searchParams.get('error'), 'invalid_request', `${clientId} with ${name}: ${res.location}`);
+      assert.equal(callback.searchParams.get('code'), null, `${clientId} with ${name}: ${res.location}`);
+    }
+  }
+});
+
+stack.test('harness provider checks the code_verifier', async () => {
+  const discovery = JSON.parse((await rawRequest(`${stack.issuer}/.well-known/openid-configuration`)).body);
+  const cases = [
+    ['missing', undefined, 400],
+    ['wrong', `${VERIFIER.slice(0, -1)}A`, 400],
+    ['right', VERIFIER, 200],
+  ];
+  for (const [name, verifier, expectedStatus] of cases) {
+    const client = new Client();
+    const authUrl = authorizationUrl(CLIENTS.public, { code_challenge: s256(VERIFIER), code_challenge_method: 'S256' });
+    const { callbackUrl } = await client.authorizeAtProvider(authUrl, ALICE);
+    const form = {
+      grant_type: 'authorization_code',
+      code: new URL(callbackUrl).searchParams.get('code'),
+      redirect_uri: stack.redirectUri(stack.apachePorts[0]),
+      client_id: CLIENTS.public,
+      ...(verifier === undefined ? {} : { code_verifier: verifier }),
+    };
+    const res = await rawRequest(discovery.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    assert.equal(res.status, expectedStatus, `${name} code_verifier: ${res.body}`);
+    const body = JSON.parse(res.body);
+    if (expectedStatus === 200) {
+      assert.ok(body.id_token, `no id_token for the right code_verifier: ${res.body}`);
+    } else {
+      assert.equal(body.error, 'invalid_grant', `${name} code_verifier: ${res.body}`);
+    }
+  }
 });
 
 stack.test('harness cookie jar applies RFC 6265 rules', async () => {
