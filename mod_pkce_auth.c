@@ -161,8 +161,6 @@ static int pkce_check_authn(request_rec *r)
         }
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    strip_claim_headers(r, conf);
-
     session = parent_session(r);
     rv = session ? APR_SUCCESS : pkce_cookie_store.load(&session, r, conf);
     if (rv == APR_SUCCESS) {
@@ -178,10 +176,39 @@ static int pkce_check_authn(request_rec *r)
                       PKCELOGNO(102)
                       "session cookie ignored: %s",
                       rv == PKCE_EEXPIRED ? "expired (PKCEAuthSessionMaxAge)"
-                      : "does not open or is invalid (altered, truncated, or "
-                        "sealed with a passphrase no longer configured)");
+                      : "does not open or is invalid (altered, truncated, "
+                        "sealed with a passphrase no longer configured, or "
+                        "made for another PKCEAuthIssuer or PKCEAuthClientID)");
     }
     return pkce_start_login(r, conf);
+}
+
+/* post_read_request: claim headers from the client are removed from every
+ * initial request to a server where the module is configured, before any
+ * other module can read them or authorization can let the request through
+ * without a login. Internal redirects and subrequests inherit the cleaned
+ * headers. */
+static int pkce_post_read_request(request_rec *r)
+{
+    pkce_srv_conf *conf = srv_conf(r);
+
+    if (conf != NULL && r->main == NULL && r->prev == NULL) {
+        strip_claim_headers(r, conf);
+    }
+    return DECLINED;
+}
+
+/* fixups: the module's cookies are removed from every request before it
+ * reaches a handler, also where no login was needed, because a session
+ * cookie is a credential that the application has no use for. */
+static int pkce_fixups(request_rec *r)
+{
+    pkce_srv_conf *conf = srv_conf(r);
+
+    if (conf != NULL) {
+        pkce_cookie_strip_own(r, conf);
+    }
+    return DECLINED;
 }
 
 /* quick_handler: the callback is handled before httpd maps the URL, so it
@@ -303,8 +330,12 @@ static void pkce_register_hooks(apr_pool_t *p)
     ap_hook_child_init(pkce_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* FIRST, ahead of caches: a callback must never be served from one. */
     ap_hook_quick_handler(pkce_quick_handler, NULL, NULL, APR_HOOK_FIRST);
+    /* FIRST, so that mod_setenvif and others never see a forged header. */
+    ap_hook_post_read_request(pkce_post_read_request, NULL, NULL,
+                              APR_HOOK_FIRST);
     ap_hook_check_authn(pkce_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(pkce_fixups, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* Not AP_DECLARE_MODULE: mod_pkce_auth.h already has APLOG_USE_MODULE. */

@@ -88,10 +88,15 @@ static int scan_state_cookie(void *baton, const char *name, apr_size_t name_len,
     if (name_len <= prefix || memcmp(name, PKCE_STATE_COOKIE_PREFIX, prefix) != 0) {
         return 1;
     }
+    /* Only names this module can have made are touched, so that no
+     * client-chosen name is echoed back in a Set-Cookie header. */
+    state = apr_pstrmemdup(scan->r->pool, name + prefix, name_len - prefix);
+    if (!state_is_well_formed(state)) {
+        return 1;
+    }
     sc = apr_array_push(scan->found);
     sc->name = apr_pstrmemdup(scan->r->pool, name, name_len);
     sc->created = 0;
-    state = sc->name + prefix;
     if (pkce_unseal(&text, &len, scan->conf->keys,
                     pkce_login_purpose(state, scan->r->pool), value, value_len,
                     scan->r->pool) == APR_SUCCESS
@@ -120,14 +125,19 @@ static void evict_state_cookies(request_rec *r, const pkce_srv_conf *conf)
 
     pkce_cookie_each(apr_table_get(r->headers_in, "Cookie"),
                      scan_state_cookie, &scan);
-    excess = scan.found->nelts - (conf->state_max_count - 1);
-    if (excess <= 0) {
-        return;
-    }
     qsort(scan.found->elts, (size_t)scan.found->nelts, sizeof(state_cookie_t),
           compare_created);
-    for (i = 0; i < excess; i++) {
-        pkce_cookie_clear(r, APR_ARRAY_IDX(scan.found, i, state_cookie_t).name);
+    excess = scan.found->nelts - (conf->state_max_count - 1);
+    for (i = 0; i < scan.found->nelts; i++) {
+        const state_cookie_t *sc = &APR_ARRAY_IDX(scan.found, i, state_cookie_t);
+
+        /* Sorted oldest first; cookies that no longer open sort first too. */
+        if (i < excess || sc->created == 0) {
+            pkce_cookie_clear(r, sc->name);
+        }
+    }
+    if (excess <= 0) {
+        return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PKCELOGNO(010)
                   "dropped %d older login state cookie(s); at most %d logins "
@@ -226,7 +236,9 @@ int pkce_start_login(request_rec *r, pkce_srv_conf *conf)
     /* The return path travels in the state cookie, which must stay under
      * the 4096 bytes browsers keep per cookie: drop a long query first. */
     if (strlen(return_to) > MAX_RETURN_PATH) {
-        return_to = strlen(r->uri) <= MAX_RETURN_PATH ? r->uri : "/";
+        /* The path as the client sent it, still percent-encoded. */
+        const char *path = r->parsed_uri.path;
+        return_to = path != NULL && strlen(path) <= MAX_RETURN_PATH ? path : "/";
     }
     if (!pkce_url_is_local_path(return_to)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PKCELOGNO(013)
@@ -273,25 +285,30 @@ static const char *page_text(const char *text, apr_pool_t *p)
     return pkce_html_escape(copy, p);
 }
 
-/* Handle an error= response from the provider (RFC 6749 section 4.1.2.1). */
+/* Longest part of the provider's error_description shown on the page. */
+#define MAX_DESCRIPTION_SHOWN 300
+
+/* Handle an error= response from the provider (RFC 6749 section 4.1.2.1)
+ * to a login in progress, whose state cookie has been checked already, so
+ * that no stranger's link can put text on the site's pages. */
 static int provider_error(request_rec *r, const pkce_srv_conf *conf,
-                          const char *error)
+                          const callback_t *cb, const char *error)
 {
-    const char *description = NULL, *state = NULL;
+    const char *description = NULL;
     int status = strcmp(error, "access_denied") == 0 ? HTTP_FORBIDDEN
                                                      : HTTP_UNAUTHORIZED;
 
     pkce_query_get(&description, r->args, "error_description", r->pool);
-    if (pkce_query_get(&state, r->args, "state", r->pool) == APR_SUCCESS
-        && state_is_well_formed(state)) {
-        pkce_cookie_clear(r, apr_pstrcat(r->pool, PKCE_STATE_COOKIE_PREFIX,
-                                         state, NULL));
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(020)
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PKCELOGNO(020) FLOW
                   "the provider returned error \"%.64s\" (%.200s) to the "
                   "callback; check the user's access and the client settings "
-                  "at %s", error, description ? description : "no description",
-                  conf->issuer);
+                  "at %s", cb->flow, error,
+                  description ? description : "no description", conf->issuer);
+    if (description != NULL && strlen(description) > MAX_DESCRIPTION_SHOWN) {
+        description = apr_pstrcat(r->pool, apr_pstrndup(r->pool, description,
+                                                        MAX_DESCRIPTION_SHOWN),
+                                  "...", NULL);
+    }
     return pkce_error_page(r, status, "Login was not completed",
         apr_psprintf(r->pool, "The login service answered with the error "
                      "<code>%s</code>%s%s.", page_text(error, r->pool),
@@ -311,12 +328,11 @@ static int bad_callback(request_rec *r, const char *tag_and_text,
                            "again.");
 }
 
-/* Read state and code from the query string; 0 or an HTTP status. */
-static int read_parameters(request_rec *r, callback_t *cb)
+/* Read the state parameter; 0 or an HTTP status. */
+static int read_state(request_rec *r, callback_t *cb)
 {
-    apr_status_t rv;
+    apr_status_t rv = pkce_query_get(&cb->state, r->args, "state", r->pool);
 
-    rv = pkce_query_get(&cb->state, r->args, "state", r->pool);
     if (rv == APR_NOTFOUND) {
         return bad_callback(r, PKCELOGNO(021), "the callback has no state "
                             "parameter", NULL);
@@ -326,7 +342,14 @@ static int read_parameters(request_rec *r, callback_t *cb)
                             "repeated or malformed", NULL);
     }
     cb->flow = pkce_hash_id(cb->state, 8, r->pool);
-    rv = pkce_query_get(&cb->code, r->args, "code", r->pool);
+    return 0;
+}
+
+/* Read the code parameter; 0 or an HTTP status. */
+static int read_code(request_rec *r, callback_t *cb)
+{
+    apr_status_t rv = pkce_query_get(&cb->code, r->args, "code", r->pool);
+
     if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && cb->code[0] == '\0')) {
         return bad_callback(r, PKCELOGNO(023), "the callback has no code "
                             "parameter", cb->flow);
@@ -378,20 +401,27 @@ static int open_state(request_rec *r, const pkce_srv_conf *conf, callback_t *cb)
     return 0;
 }
 
-/* Check the "iss" parameter of the callback when the provider sends one
- * (RFC 9207): a different issuer means the response comes from another
- * provider than the one this login went to (a mix-up attack). */
+/* Check the "iss" parameter of the callback (RFC 9207): when present it
+ * must name PKCEAuthIssuer, and it must be present when the provider's
+ * metadata promises it. Another issuer means the response comes from
+ * another provider than the one this login went to (a mix-up attack). */
 static int check_iss_parameter(request_rec *r, const pkce_srv_conf *conf,
                                callback_t *cb)
 {
     const char *iss = NULL;
     apr_status_t rv = pkce_query_get(&iss, r->args, "iss", r->pool);
 
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && strcmp(iss, conf->issuer) == 0)) {
+    if (rv == APR_NOTFOUND && !cb->prov->iss_parameter_supported) {
         return 0;
     }
-    return bad_callback(r, PKCELOGNO(029), "the iss parameter is repeated or "
-                        "differs from PKCEAuthIssuer", cb->flow);
+    if (rv == APR_SUCCESS && strcmp(iss, conf->issuer) == 0) {
+        return 0;
+    }
+    return bad_callback(r, PKCELOGNO(029), rv == APR_NOTFOUND
+                        ? "the iss parameter is missing, although the "
+                          "provider's metadata says it sends one"
+                        : "the iss parameter is repeated or differs from "
+                          "PKCEAuthIssuer", cb->flow);
 }
 
 /* Log a failure on the provider's side and respond with 502. */
@@ -632,26 +662,34 @@ int pkce_handle_callback(request_rec *r, pkce_srv_conf *conf)
                                "The login callback accepts only GET.");
     }
 
-    /* 1. The provider may report an error instead of a code. */
-    if (pkce_query_get(&error, r->args, "error", r->pool) != APR_NOTFOUND) {
-        return provider_error(r, conf, error ? error : "(malformed)");
-    }
-
-    /* 2. state and code, then the login they belong to. */
-    if ((status = read_parameters(r, &cb)) != 0
-        || (status = open_state(r, conf, &cb)) != 0
-        || (status = check_iss_parameter(r, conf, &cb)) != 0) {
+    /* 1. The login this callback belongs to, by its state cookie. */
+    if ((status = read_state(r, &cb)) != 0
+        || (status = open_state(r, conf, &cb)) != 0) {
         return status;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PKCELOGNO(061) FLOW
                   "callback received", cb.flow);
-
-    /* 3. Code for tokens, then the ID token, then the session. */
     if (get_provider(&cb.prov, r, conf) != APR_SUCCESS) {
         return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider unavailable",
                                "The login service could not be reached. "
                                "Please try again later.");
     }
+
+    /* 2. The issuer, then an error or a code from the provider. */
+    if ((status = check_iss_parameter(r, conf, &cb)) == 0) {
+        if (pkce_query_get(&error, r->args, "error", r->pool) != APR_NOTFOUND) {
+            status = provider_error(r, conf, &cb, error ? error : "(malformed)");
+        }
+        else {
+            status = read_code(r, &cb);
+        }
+    }
+    if (status != 0) {
+        pkce_provider_release(conf->provider, cb.prov);
+        return status;
+    }
+
+    /* 3. Code for tokens, then the ID token, then the session. */
     if ((status = exchange_code(r, conf, &cb)) == 0
         && (status = validate_id_token(r, conf, &cb)) == 0) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PKCELOGNO(062) FLOW

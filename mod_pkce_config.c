@@ -159,9 +159,14 @@ static const char *set_passphrase(cmd_parms *cmd, void *dconf, const char *arg)
     }
     if (strlen(value) < PKCE_SEAL_MIN_PASSPHRASE) {
         return apr_psprintf(cmd->pool, "%s: a passphrase needs at least %d "
-                            "characters; make one with "
+                            "characters%s%s; make one with "
                             "`openssl rand -base64 32`", cmd->cmd->name,
-                            PKCE_SEAL_MIN_PASSPHRASE);
+                            PKCE_SEAL_MIN_PASSPHRASE,
+                            strncmp(arg, "file:", 5) == 0
+                            ? ", but the first line of the file " : "",
+                            strncmp(arg, "file:", 5) == 0
+                            ? apr_pstrcat(cmd->temp_pool, arg + 5,
+                                          " is shorter or empty", NULL) : "");
     }
     if (conf->passphrases == NULL) {
         conf->passphrases = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -296,15 +301,42 @@ static const char *set_cookie_name(cmd_parms *cmd, void *dconf,
     return err;
 }
 
+/* Request headers that the claim prefix must not match: every incoming
+ * header with the prefix is removed, and removing one of these would break
+ * requests (Content-Length and Transfer-Encoding frame the body) or strip
+ * information the application needs. */
+static const char *const protected_headers[] = {
+    "Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+    "Authorization", "Cache-Control", "Connection", "Content-Encoding",
+    "Content-Length", "Content-Type", "Cookie", "Expect", "Forwarded",
+    "Host", "If-Match", "If-Modified-Since", "If-None-Match", "If-Range",
+    "If-Unmodified-Since", "Keep-Alive", "Origin", "Pragma",
+    "Proxy-Authorization", "Range", "Referer", "TE", "Trailer",
+    "Transfer-Encoding", "Upgrade", "User-Agent", "Via",
+    "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+    "X-Real-IP", "X-Requested-With", NULL
+};
+
 static const char *set_claim_prefix(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
     const char *err = check_token(cmd, arg);
+    int i;
 
-    if (err == NULL) {
-        SRV_CONF(cmd)->claim_prefix = arg;
+    if (err != NULL) {
+        return err;
     }
-    return err;
+    for (i = 0; protected_headers[i] != NULL; i++) {
+        if (pkce_header_has_prefix(protected_headers[i], arg)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' would remove the "
+                                "request header %s, since incoming headers "
+                                "with this prefix are removed; choose a "
+                                "longer, distinct prefix such as OIDC_CLAIM_",
+                                cmd->cmd->name, arg, protected_headers[i]);
+        }
+    }
+    SRV_CONF(cmd)->claim_prefix = arg;
+    return NULL;
 }
 
 static const char *set_remote_user_claim(cmd_parms *cmd, void *dconf,
@@ -482,10 +514,13 @@ const command_rec pkce_cmds[] = {
 static int report_missing(server_rec *s, const char *directive,
                           const char *fix)
 {
+    const char *where = s->is_virtual && s->defn_name != NULL
+        ? apr_psprintf(s->process->pconf, "the virtual host defined at %s:%u",
+                       s->defn_name, s->defn_line_number)
+        : "the main server configuration";
+
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PKCELOGNO(001)
-                 "%s is missing for server %s:%u: %s", directive,
-                 s->server_hostname ? s->server_hostname : "(default)",
-                 s->port, fix);
+                 "%s is missing in %s: %s", directive, where, fix);
     return 1;
 }
 

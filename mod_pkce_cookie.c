@@ -133,9 +133,11 @@ void pkce_cookie_strip_own(request_rec *r, const pkce_srv_conf *conf)
     }
 }
 
-/* Read the sealed session value, joining chunks. NULL when absent or when
+/* Read the sealed session value, joining chunks, into `*psealed`.
+ * Returns APR_NOTFOUND when there is no session cookie and PKCE_EINVAL when
  * the chunks do not add up. */
-static const char *read_sealed(request_rec *r, const pkce_srv_conf *conf)
+static apr_status_t read_sealed(const char **psealed, request_rec *r,
+                                const pkce_srv_conf *conf)
 {
     const char *header = apr_table_get(r->headers_in, "Cookie");
     const char *main_value = pkce_cookie_get(header, conf->cookie_name, r->pool);
@@ -143,37 +145,42 @@ static const char *read_sealed(request_rec *r, const pkce_srv_conf *conf)
     long count, i;
     apr_array_header_t *parts;
 
-    if (main_value == NULL
-        || strncmp(main_value, CHUNK_MARK, strlen(CHUNK_MARK)) != 0) {
-        return main_value;
+    *psealed = main_value;
+    if (main_value == NULL) {
+        return APR_NOTFOUND;
     }
+    if (strncmp(main_value, CHUNK_MARK, strlen(CHUNK_MARK)) != 0) {
+        return APR_SUCCESS;
+    }
+    *psealed = NULL;
     count = strtol(main_value + strlen(CHUNK_MARK), &end, 10);
     if (*end != '\0' || count < 2 || count > MAX_CHUNKS) {
-        return NULL;
+        return PKCE_EINVAL;
     }
     parts = apr_array_make(r->pool, (int)count, sizeof(const char *));
     for (i = 1; i <= count; i++) {
         const char *name = apr_psprintf(r->pool, "%s_%ld", conf->cookie_name, i);
         const char *part = pkce_cookie_get(header, name, r->pool);
         if (part == NULL || part[0] == '\0') {
-            return NULL;
+            return PKCE_EINVAL;
         }
         APR_ARRAY_PUSH(parts, const char *) = part;
     }
-    return apr_array_pstrcat(r->pool, parts, '\0');
+    *psealed = apr_array_pstrcat(r->pool, parts, '\0');
+    return APR_SUCCESS;
 }
 
 static apr_status_t cookie_load(pkce_session_t **psession, request_rec *r,
                                 const pkce_srv_conf *conf)
 {
-    const char *sealed = read_sealed(r, conf);
+    const char *sealed;
     char *text;
     apr_size_t len;
     apr_status_t rv;
 
     *psession = NULL;
-    if (sealed == NULL) {
-        return APR_NOTFOUND;
+    if ((rv = read_sealed(&sealed, r, conf)) != APR_SUCCESS) {
+        return rv;
     }
     rv = pkce_unseal(&text, &len, conf->keys, session_purpose(conf, r->pool), sealed,
                      strlen(sealed), r->pool);

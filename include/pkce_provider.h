@@ -14,6 +14,10 @@
 #include "pkce_http.h"
 #include "pkce_jose.h"
 
+/** Seconds after a failed fetch during which requests get that failure
+ *  again instead of a new fetch. */
+#define PKCE_PROVIDER_RETRY_AFTER 5
+
 /** Largest discovery document or JWKS accepted, in bytes. */
 #define PKCE_PROVIDER_MAX_DOC (512 * 1024)
 
@@ -25,6 +29,7 @@ typedef struct pkce_provider_t {
     const char *jwks_uri;
     const char *userinfo_endpoint;     /* NULL when not advertised */
     const char *end_session_endpoint;  /* NULL when not advertised */
+    int iss_parameter_supported;       /* authorization_response_iss_parameter_supported */
     pkce_jwks_t *jwks;
     apr_int64_t fetched_at;       /* discovery and JWKS, in seconds */
     apr_int64_t jwks_fetched_at;  /* JWKS alone, in seconds */
@@ -68,6 +73,8 @@ apr_status_t pkce_provider_parse_discovery(pkce_provider_t **pprov,
  * first when there is none or it is older than the refresh interval. When a
  * refresh fails but an older snapshot exists, the older one is returned and
  * `*pstale_err` (if not NULL) is set to 1 so the caller can log the failure.
+ * For PKCE_PROVIDER_RETRY_AFTER seconds after a failed fetch, the failure
+ * is returned again without a new fetch; no metadata is kept from it.
  * Pair every successful call with pkce_provider_release().
  * @return APR_SUCCESS, or PKCE_EHTTP / PKCE_EINVAL / PKCE_ETOOBIG with the
  *         failing URL and reason in `err`

@@ -45,8 +45,9 @@ typedef int pkce_cookie_cb(void *baton, const char *name, apr_size_t name_len,
 
 /**
  * Call `cb` for each "name=value" pair of a Cookie header (RFC 6265
- * section 5.4), in order. Pairs without "=" are skipped. Surrounding
- * spaces are trimmed; values are passed as they are (undecoded).
+ * section 5.4), in order. Pairs are separated by ";" or by the "," with
+ * which httpd joins repeated header fields. Pairs without "=" are skipped.
+ * Surrounding spaces are trimmed; values are passed as they are.
  */
 void pkce_cookie_each(const char *header, pkce_cookie_cb *cb, void *baton);
 

@@ -26,6 +26,9 @@ struct pkce_provider_cache_t {
     pkce_http_t *http;
     apr_thread_mutex_t *mutex;
     snapshot_t *cur;
+    apr_int64_t failed_at;  /* time of the last failed fetch, or 0 */
+    pkce_err_t failure;     /* why it failed */
+    apr_status_t failure_rv;
 };
 
 char *pkce_provider_discovery_url(const char *issuer, apr_pool_t *p)
@@ -100,6 +103,8 @@ apr_status_t pkce_provider_parse_discovery(pkce_provider_t **pprov,
                               "end_session_endpoint", 0, err, p)) != APR_SUCCESS) {
         goto cleanup;
     }
+    prov->iss_parameter_supported = json_is_true(
+        json_object_get(doc, "authorization_response_iss_parameter_supported"));
     *pprov = prov;
 cleanup:
     json_decref(doc);
@@ -232,6 +237,38 @@ static apr_status_t fetch_all(snapshot_t **psnap, pkce_provider_cache_t *cache,
     return APR_SUCCESS;
 }
 
+/* Fetch a new snapshot, unless a fetch failed less than
+ * PKCE_PROVIDER_RETRY_AFTER seconds ago: then return that failure at once,
+ * so that the requests queued behind a fetch that timed out do not each
+ * wait for a time-out of their own. Mutex held. */
+static apr_status_t fetch_or_recall_failure(snapshot_t **psnap,
+                                            pkce_provider_cache_t *cache,
+                                            pkce_err_t *err, apr_int64_t now)
+{
+    apr_status_t rv;
+
+    *psnap = NULL;
+    if (cache->failed_at != 0 && now >= cache->failed_at
+        && now - cache->failed_at < PKCE_PROVIDER_RETRY_AFTER) {
+        if (err != NULL) {
+            *err = cache->failure;
+        }
+        return cache->failure_rv;
+    }
+    pkce_err_clear(&cache->failure);
+    rv = fetch_all(psnap, cache, &cache->failure, now);
+    if (rv == APR_SUCCESS) {
+        cache->failed_at = 0;
+        return rv;
+    }
+    cache->failed_at = now;
+    cache->failure_rv = rv;
+    if (err != NULL) {
+        *err = cache->failure;
+    }
+    return rv;
+}
+
 /* Make `snap` the cache's snapshot, retiring the old one. Mutex held. */
 static void install(pkce_provider_cache_t *cache, snapshot_t *snap)
 {
@@ -266,7 +303,7 @@ apr_status_t pkce_provider_acquire(pkce_provider_t **pprov,
     if (snap == NULL || now - snap->pub.fetched_at >= cache->opts.refresh) {
         snapshot_t *fresh;
 
-        rv = fetch_all(&fresh, cache, err, now);
+        rv = fetch_or_recall_failure(&fresh, cache, err, now);
         if (rv == APR_SUCCESS) {
             install(cache, fresh);
             snap = fresh;
@@ -325,6 +362,7 @@ static apr_status_t refetch(snapshot_t **psnap, pkce_provider_cache_t *cache,
         ? apr_pstrdup(snap->pool, from->pub.userinfo_endpoint) : NULL;
     pub->end_session_endpoint = from->pub.end_session_endpoint
         ? apr_pstrdup(snap->pool, from->pub.end_session_endpoint) : NULL;
+    pub->iss_parameter_supported = from->pub.iss_parameter_supported;
     pub->fetched_at = from->pub.fetched_at;
     rv = load_jwks(snap, cache, err, now);
     if (rv != APR_SUCCESS) {

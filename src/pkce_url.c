@@ -164,7 +164,9 @@ void pkce_cookie_each(const char *header, pkce_cookie_cb *cb, void *baton)
         return;
     }
     while (*pos != '\0') {
-        apr_size_t len = strcspn(pos, ";");
+        /* "," too: httpd joins repeated Cookie fields with ", ", and RFC
+         * 6265 cookie values never contain a comma. */
+        apr_size_t len = strcspn(pos, ";,");
         const char *end = pos + len, *eq;
         const char *name = pos, *name_end, *value, *value_end;
 

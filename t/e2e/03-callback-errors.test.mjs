@@ -134,7 +134,10 @@ for (const [name, makeQuery] of MALFORMED) {
     const client = new Client();
     const { callbackUrl } = await loginUntilCallback(client, `${stack.apache('main').url}/app/`);
     const params = queryOf(callbackUrl);
-    const res = await client.get(withQuery(callbackUrl, makeQuery(params.get('code'), params.get('state'))));
+    // The provider adds iss (RFC 9207) and says so in its metadata, so the
+    // module requires it; keep it to test the parameter named here.
+    const iss = params.has('iss') ? `&iss=${encodeURIComponent(params.get('iss'))}` : '';
+    const res = await client.get(withQuery(callbackUrl, makeQuery(params.get('code'), params.get('state')) + iss));
     assert.equal(res.status, 400, res.body);
     assert.equal(sessionCookiesSet(res).length, 0);
   });
@@ -145,7 +148,7 @@ stack.test('provider error is escaped', async ({ expectLog }) => {
   const client = new Client();
   const start = await client.get(`${stack.apache('main').url}/app/`);
   const state = new URL(start.location).searchParams.get('state');
-  const query = new URLSearchParams({ error: 'access_denied', error_description: '<script>x</script>', state });
+  const query = new URLSearchParams({ error: 'access_denied', error_description: '<script>x</script>', state, iss: stack.issuer });
   const res = await client.get(`${stack.redirectUri(stack.apache('main').port)}?${query}`);
   assert.equal(res.status, 403, res.body);
   assert.match(res.body, /access_denied/);
@@ -170,7 +173,7 @@ stack.test('other provider error gives 401', async ({ expectLog }) => {
   const client = new Client();
   const start = await client.get(`${stack.apache('main').url}/app/`);
   const state = new URL(start.location).searchParams.get('state');
-  const query = new URLSearchParams({ error: 'login_required', error_description: 'no session <b>here</b>', state });
+  const query = new URLSearchParams({ error: 'login_required', error_description: 'no session <b>here</b>', state, iss: stack.issuer });
   const res = await client.get(`${stack.redirectUri(stack.apache('main').port)}?${query}`);
   assert.equal(res.status, 401, res.body);
   assert.match(res.body, /login_required/);
@@ -187,7 +190,7 @@ stack.test('provider error cannot forge log lines', async ({ expectLog }) => {
   const start = await client.get(`${apache.url}/app/`);
   const state = new URL(start.location).searchParams.get('state');
   const forgedLine = '[Thu Jan 01 00:00:00.000000 2026] [core:emerg] [pid 1:tid 1] AH00000: forged line';
-  const query = new URLSearchParams({ error: 'access_denied', error_description: `x\n${forgedLine}\r\nend`, state });
+  const query = new URLSearchParams({ error: 'access_denied', error_description: `x\n${forgedLine}\r\nend`, state, iss: stack.issuer });
   const logBefore = apache.errorLogSize();
   const res = await client.get(`${stack.redirectUri(apache.port)}?${query}`);
   assert.equal(res.status, 403, res.body);

@@ -101,6 +101,21 @@ TEST(discovery_issuer_must_match_exactly)
     CHECK(prov == NULL);
 }
 
+TEST(discovery_reads_iss_parameter_support)
+{
+    pkce_provider_t *prov;
+    pkce_err_t err;
+    const char *with = "{\"issuer\":\"https://i/\",\"authorization_endpoint\":\"https://op/a\","
+        "\"token_endpoint\":\"https://op/t\",\"jwks_uri\":\"https://op/j\","
+        "\"authorization_response_iss_parameter_supported\":true}";
+    const char *without = DOC("https://i/");
+
+    CHECK(pkce_provider_parse_discovery(&prov, with, strlen(with), "https://i/", &err, p) == APR_SUCCESS);
+    CHECK(prov->iss_parameter_supported == 1);
+    CHECK(pkce_provider_parse_discovery(&prov, without, strlen(without), "https://i/", &err, p) == APR_SUCCESS);
+    CHECK(prov->iss_parameter_supported == 0);
+}
+
 TEST(discovery_rejects_bad_documents)
 {
     static const char *const bad[] = {
@@ -130,6 +145,7 @@ static const tap_case_t cases[] = {
     TAP_CASE(session_rejects_malformed),
     TAP_CASE(discovery_url_keeps_issuer_path),
     TAP_CASE(discovery_issuer_must_match_exactly),
+    TAP_CASE(discovery_reads_iss_parameter_support),
     TAP_CASE(discovery_rejects_bad_documents),
     { NULL, NULL }
 };

@@ -127,6 +127,17 @@ TEST(cookie_get_by_exact_name)
     CHECK_STR(pkce_cookie_get("a=1; a=2", "a", p), "1");
 }
 
+/* httpd joins repeated Cookie header fields with ", ". */
+TEST(cookie_get_across_joined_fields)
+{
+    const char *h = "a=1, pkce_session=SEALED; b=2, c=3";
+
+    CHECK_STR(pkce_cookie_get(h, "pkce_session", p), "SEALED");
+    CHECK_STR(pkce_cookie_get(h, "a", p), "1");
+    CHECK_STR(pkce_cookie_get(h, "b", p), "2");
+    CHECK_STR(pkce_cookie_get(h, "c", p), "3");
+}
+
 TEST(claim_var_name_sanitised)
 {
     CHECK_STR(pkce_claim_var_name("OIDC_CLAIM_", "email", p), "OIDC_CLAIM_email");
@@ -173,6 +184,7 @@ static const tap_case_t cases[] = {
     TAP_CASE(url_encode_reserved_chars),
     TAP_CASE(html_escape_markup),
     TAP_CASE(cookie_get_by_exact_name),
+    TAP_CASE(cookie_get_across_joined_fields),
     TAP_CASE(claim_var_name_sanitised),
     TAP_CASE(header_prefix_ignores_case_and_dash),
     TAP_CASE(absolute_url_checks),
