@@ -88,7 +88,7 @@ static int is_own_cookie(const pkce_srv_conf *conf, const char *name,
 
 typedef struct strip_t {
     const pkce_srv_conf *conf;
-    apr_array_header_t *kept;  /* of const char *, "name=value" */
+    apr_array_header_t *kept;  /* of const char *, "name=value" pairs passed on */
     apr_pool_t *p;
 } strip_t;
 

@@ -37,8 +37,8 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Decode `len` bytes of form-encoded text; NULL when invalid or when it
- * holds a NUL byte. */
+/* Decode `len` bytes of form-encoded text. Returns NULL when the encoding
+ * is invalid or the result would contain a NUL byte. */
 static char *form_decode(const char *text, apr_size_t len, apr_pool_t *p)
 {
     char *out = apr_palloc(p, len + 1), *o = out;
