@@ -236,9 +236,11 @@ int pkce_start_login(request_rec *r, pkce_srv_conf *conf)
     /* The return path travels in the state cookie, which must stay under
      * the 4096 bytes browsers keep per cookie: drop a long query first. */
     if (strlen(return_to) > MAX_RETURN_PATH) {
-        /* The path as the client sent it, still percent-encoded. */
-        const char *path = r->parsed_uri.path;
-        return_to = path != NULL && strlen(path) <= MAX_RETURN_PATH ? path : "/";
+        /* The path as the client sent it, still percent-encoded: httpd has
+         * decoded r->uri and r->parsed_uri.path in place by now. */
+        apr_size_t path_len = strcspn(return_to, "?");
+        return_to = path_len <= MAX_RETURN_PATH
+                    ? apr_pstrmemdup(r->pool, return_to, path_len) : "/";
     }
     if (!pkce_url_is_local_path(return_to)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PKCELOGNO(013)

@@ -8,6 +8,7 @@
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <apr_time.h>
 
 #include "pkce_provider.h"
 #include "pkce_url.h"
@@ -237,7 +238,7 @@ static apr_status_t fetch_all(snapshot_t **psnap, pkce_provider_cache_t *cache,
     return APR_SUCCESS;
 }
 
-/* Fetch a new snapshot, unless a fetch failed less than
+/* Fetch a new snapshot, unless a fetch ended in failure less than
  * PKCE_PROVIDER_RETRY_AFTER seconds ago: then return that failure at once,
  * so that the requests queued behind a fetch that timed out do not each
  * wait for a time-out of their own. Mutex held. */
@@ -245,11 +246,15 @@ static apr_status_t fetch_or_recall_failure(snapshot_t **psnap,
                                             pkce_provider_cache_t *cache,
                                             pkce_err_t *err, apr_int64_t now)
 {
+    /* The clock is read here, after the mutex was taken, and the failure
+     * time after the failed fetch ended: a `now` taken before waiting for
+     * the mutex would be a whole time-out old. */
+    apr_int64_t clock = apr_time_sec(apr_time_now());
     apr_status_t rv;
 
     *psnap = NULL;
-    if (cache->failed_at != 0 && now >= cache->failed_at
-        && now - cache->failed_at < PKCE_PROVIDER_RETRY_AFTER) {
+    if (cache->failed_at != 0 && clock >= cache->failed_at
+        && clock - cache->failed_at < PKCE_PROVIDER_RETRY_AFTER) {
         if (err != NULL) {
             *err = cache->failure;
         }
@@ -261,7 +266,7 @@ static apr_status_t fetch_or_recall_failure(snapshot_t **psnap,
         cache->failed_at = 0;
         return rv;
     }
-    cache->failed_at = now;
+    cache->failed_at = apr_time_sec(apr_time_now());
     cache->failure_rv = rv;
     if (err != NULL) {
         *err = cache->failure;

@@ -135,13 +135,15 @@ stack.test('forged claim headers never reach CGI', async () => {
   assert.deepEqual(leaked, [], 'forged header values reached the CGI environment');
 });
 
-stack.test('forged claim headers on public paths stay', async () => {
-  // Outside protected locations the module leaves requests alone; this
-  // documents that claim headers are trustworthy only on protected paths.
+stack.test('forged claim headers removed on public paths', async () => {
+  // The module removes claim headers on every request to a server where it
+  // is configured, protected or not, and authenticates nobody there.
   const apache = stack.apache('main');
   const res = await new Client().get(`${apache.url}/public-cgi/x`, { headers: { 'OIDC-CLAIM-email': 'anyone@x' } });
   assert.equal(res.status, 200);
-  assert.equal(parseEnvText(res.body).REMOTE_USER, undefined);
+  const env = parseEnvText(res.body);
+  assert.equal(env.REMOTE_USER, undefined);
+  assert.equal(env.HTTP_OIDC_CLAIM_EMAIL, undefined);
 });
 
 stack.test('module cookies are not forwarded', async () => {
