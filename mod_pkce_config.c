@@ -201,6 +201,13 @@ static const char *set_issuer(cmd_parms *cmd, void *dconf, const char *arg)
     return set_url(cmd, &SRV_CONF(cmd)->issuer, arg);
 }
 
+static int has_suffix(const char *text, const char *suffix)
+{
+    apr_size_t n = strlen(text), m = strlen(suffix);
+
+    return n >= m && strcmp(text + n - m, suffix) == 0;
+}
+
 static const char *set_redirect_uri(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
@@ -218,6 +225,17 @@ static const char *set_redirect_uri(cmd_parms *cmd, void *dconf,
                             "(such as /callback) and no query string, "
                             "because the module answers that path itself",
                             cmd->cmd->name, arg);
+    }
+    /* Browsers resolve "." and ".." segments (and their %2e spellings)
+     * before following the provider's redirect, so such a path would never
+     * match the path that arrives. */
+    if (strstr(uri.path, "/./") != NULL || strstr(uri.path, "/../") != NULL
+        || has_suffix(uri.path, "/.") || has_suffix(uri.path, "/..")
+        || ap_strcasestr(uri.path, "%2e") != NULL) {
+        return apr_psprintf(cmd->pool, "%s: the path of '%s' has '.' or '..' "
+                            "segments, which browsers resolve before the "
+                            "callback arrives; give the resolved path, such "
+                            "as /callback", cmd->cmd->name, arg);
     }
     conf->redirect_path = uri.path;
     return NULL;

@@ -20,6 +20,7 @@ before(() => {
   secretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pkce-e2e-secrets-'));
   fs.writeFileSync(path.join(secretsDir, 'passphrase'), `${PASSPHRASE}\n`, { mode: 0o600 });
   fs.writeFileSync(path.join(secretsDir, 'short'), 'too-short\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(secretsDir, 'empty'), '', { mode: 0o600 });
 });
 
 after(() => {
@@ -84,6 +85,11 @@ const REJECTED = [
   ['issuer with query', { PKCEAuthIssuer: 'https://op.example/?tenant=1' }, 'PKCEAuthIssuer'],
   ['issuer with fragment', { PKCEAuthIssuer: 'https://op.example/#tenant' }, 'PKCEAuthIssuer'],
   ['relative redirect URI', { PKCEAuthRedirectURI: '/callback' }, 'PKCEAuthRedirectURI'],
+  // Browsers resolve dot segments, so such a callback path never arrives.
+  ['redirect URI with .. segment', { PKCEAuthRedirectURI: `http://localhost:${port}/a/../callback` }, 'PKCEAuthRedirectURI'],
+  ['redirect URI with %2e segment', { PKCEAuthRedirectURI: `http://localhost:${port}/a/%2e%2e/callback` }, 'PKCEAuthRedirectURI'],
+  ['redirect URI ending in /.', { PKCEAuthRedirectURI: `http://localhost:${port}/callback/.` }, 'PKCEAuthRedirectURI'],
+  ['empty passphrase file', { PKCEAuthCryptoPassphrase: `file:${path.join(secretsDir, 'empty')}` }, 'is shorter or empty'],
   ['state timeout abc', { PKCEAuthStateTimeout: 'abc' }, 'PKCEAuthStateTimeout'],
   ['state timeout with unit', { PKCEAuthStateTimeout: '300s' }, 'PKCEAuthStateTimeout'],
   ['negative state timeout', { PKCEAuthStateTimeout: -5 }, 'PKCEAuthStateTimeout'],
