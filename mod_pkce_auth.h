@@ -95,9 +95,9 @@ void pkce_cookie_clear(request_rec *r, const char *name);
 void pkce_cookie_strip_own(request_rec *r, const pkce_srv_conf *conf);
 
 /**
- * Where sessions are kept. The cookie store seals the whole session into
- * the browser's cookies; a server-side store would keep it in a shared
- * cache and put only a sealed key in a cookie.
+ * Session storage. The cookie store seals the whole session into the
+ * browser's cookies. A server-side store would keep it in a shared cache
+ * and put only a sealed key in a cookie.
  */
 typedef struct pkce_session_store_t {
     const char *name;

@@ -287,7 +287,7 @@ static const char *page_text(const char *text, apr_pool_t *p)
     return pkce_html_escape(copy, p);
 }
 
-/* Longest part of the provider's error_description shown on the page. */
+/* Maximum length of the provider's error_description shown on a page, in bytes. */
 #define MAX_DESCRIPTION_SHOWN 300
 
 /* Handle an error= response from the provider (RFC 6749 section 4.1.2.1)

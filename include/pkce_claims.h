@@ -9,7 +9,7 @@
 
 #include "pkce.h"
 
-/** What an ID token must match. */
+/** Expected values of an ID token's claims. */
 typedef struct pkce_claims_expect_t {
     const char *issuer;     /* "iss" must equal this exactly */
     const char *client_id;  /* "aud" must contain it; "azp", if present, must equal it */

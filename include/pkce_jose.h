@@ -74,7 +74,7 @@ typedef struct pkce_jws_t {
 apr_status_t pkce_jws_parse(pkce_jws_t **pjws, const char *compact,
                             pkce_err_t *err, apr_pool_t *p);
 
-/** What pkce_jws_verify() may use to verify a signature. */
+/** Keys that pkce_jws_verify() may use to verify a signature. */
 typedef struct pkce_jws_keys_t {
     const pkce_jwks_t *jwks;           /* provider keys; may be NULL */
     const unsigned char *hmac_secret;  /* client secret for HS*; NULL disables HS* */

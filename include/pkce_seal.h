@@ -16,7 +16,7 @@
 #include "pkce.h"
 
 #define PKCE_SEAL_VERSION 0x01
-/** Fewest characters a passphrase may have. */
+/** Minimum passphrase length, in characters. */
 #define PKCE_SEAL_MIN_PASSPHRASE 32
 /** Largest plaintext accepted, in bytes. */
 #define PKCE_SEAL_MAX_PLAIN (64 * 1024)

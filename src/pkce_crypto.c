@@ -12,7 +12,7 @@
 #include "pkce_b64.h"
 #include "pkce_crypto.h"
 
-/* The largest random value anyone asks for; keeps the stack buffer fixed. */
+/* Maximum size of one random value, in bytes, so the stack buffer is fixed. */
 #define RANDOM_MAX_BYTES 96
 
 apr_status_t pkce_random_b64url(char **pout, apr_size_t nbytes, apr_pool_t *p)

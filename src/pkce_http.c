@@ -14,7 +14,7 @@
 struct pkce_http_t {
     pkce_http_opts_t opts;
     CURLSH *share;
-    /* One lock per kind of shared data, as libcurl asks for. */
+    /* One lock per kind of shared data, as libcurl's share interface requires. */
     apr_thread_mutex_t *locks[CURL_LOCK_DATA_LAST];
 };
 

@@ -238,10 +238,10 @@ static apr_status_t fetch_all(snapshot_t **psnap, pkce_provider_cache_t *cache,
     return APR_SUCCESS;
 }
 
-/* Fetch a new snapshot, unless a fetch ended in failure less than
- * PKCE_PROVIDER_RETRY_AFTER seconds ago: then return that failure at once,
- * so that the requests queued behind a fetch that timed out do not each
- * wait for a time-out of their own. Mutex held. */
+/* Fetch a new snapshot. When a fetch ended in failure less than
+ * PKCE_PROVIDER_RETRY_AFTER seconds ago, return that failure at once
+ * instead, so that requests queued behind a fetch that timed out do not
+ * each wait for a time-out of their own. Called with the mutex held. */
 static apr_status_t fetch_or_recall_failure(snapshot_t **psnap,
                                             pkce_provider_cache_t *cache,
                                             pkce_err_t *err, apr_int64_t now)

@@ -20,7 +20,7 @@ import { loggedInClient } from '../e2e/lib/flow.mjs';
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 16);
 
-/** Runs wrk on `url` and returns requests/s, the 99th percentile latency and the count of non-2xx answers. */
+/** Runs wrk on `url` and returns requests/s, the 99th percentile latency and the count of non-2xx responses. */
 function wrk(url, cookie) {
   const args = ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency'];
   if (cookie) {

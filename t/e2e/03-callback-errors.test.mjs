@@ -134,7 +134,7 @@ for (const [name, makeQuery] of MALFORMED) {
     const client = new Client();
     const { callbackUrl } = await loginUntilCallback(client, `${stack.apache('main').url}/app/`);
     const params = queryOf(callbackUrl);
-    // The provider adds iss (RFC 9207) and says so in its metadata, so the
+    // The provider adds iss (RFC 9207) and advertises it in its metadata, so the
     // module requires it; keep it to test the parameter named here.
     const iss = params.has('iss') ? `&iss=${encodeURIComponent(params.get('iss'))}` : '';
     const res = await client.get(withQuery(callbackUrl, makeQuery(params.get('code'), params.get('state')) + iss));

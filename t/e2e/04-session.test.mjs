@@ -137,7 +137,7 @@ stack.test('forged claim headers never reach CGI', async () => {
 
 stack.test('forged claim headers removed on public paths', async () => {
   // The module removes claim headers on every request to a server where it
-  // is configured, protected or not, and authenticates nobody there.
+  // is configured, protected or not, and sets no user there.
   const apache = stack.apache('main');
   const res = await new Client().get(`${apache.url}/public-cgi/x`, { headers: { 'OIDC-CLAIM-email': 'anyone@x' } });
   assert.equal(res.status, 200);
