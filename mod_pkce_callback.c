@@ -380,7 +380,8 @@ static int open_state(request_rec *r, const pkce_srv_conf *conf, callback_t *cb)
                             "started on another host name than "
                             "PKCEAuthRedirectURI", cb->flow);
     }
-    /* Each login state is used once: delete it whatever happens next. */
+    /* A login state serves one callback, so its cookie is deleted whatever
+     * happens next (a client that keeps it still meets the single-use code). */
     pkce_cookie_clear(r, name);
     if (pkce_unseal(&text, &len, conf->keys, pkce_login_purpose(cb->state, r->pool),
                     sealed, strlen(sealed), r->pool) != APR_SUCCESS) {
