@@ -7,16 +7,21 @@
 // It uses version 8, which runs on Debian 12's Node.js 18. Version 9 calls
 // crypto.hash(), which Node.js has only since 20.12.
 //
-// Scope: plain HTTP on a loopback address, keys generated at every start,
-// in-memory storage only. Never expose it to a network.
+// Scope: plain HTTP on a loopback address (HTTPS with a certificate given
+// by the caller), keys generated at every start, in-memory storage only.
+// Never expose it to a network.
 //
 //   node t/op/provider.mjs --port 9400 --redirect-uri http://localhost:8091/callback
+//   node t/op/provider.mjs --port 9400 --redirect-uri http://localhost:8091/callback \
+//       --tls-cert server.pem --tls-key server.key
 //   node t/op/provider.mjs --print-users
 //
 // Tests import startProvider() and run it in their own process.
 
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
@@ -291,6 +296,10 @@ async function handleInteraction(provider, req, res) {
  * @param {number} options.port TCP port on `host`
  * @param {string} [options.host] listen address, 127.0.0.1 by default
  * @param {string} [options.issuer] issuer URL, http://host:port by default
+ *   (https://host:port with options.tls)
+ * @param {{cert: string|Buffer, key: string|Buffer}} [options.tls] PEM
+ *   certificate chain and private key, with which the provider serves
+ *   HTTPS instead of HTTP
  * @param {string[]} options.redirectUris redirect URIs registered for every client
  * @param {string} [options.clientSecret] secret of pkce-confidential
  * @param {(line: string) => void} [options.log] receives one line per request
@@ -304,7 +313,8 @@ async function handleInteraction(provider, req, res) {
 export async function startProvider(options) {
   const host = options.host ?? '127.0.0.1';
   const port = options.port;
-  const issuer = options.issuer ?? `http://${host}:${port}`;
+  const scheme = options.tls ? 'https' : 'http';
+  const issuer = options.issuer ?? `${scheme}://${host}:${port}`;
   if (!options.redirectUris?.length) {
     throw new Error('startProvider: at least one redirect URI is required');
   }
@@ -381,7 +391,7 @@ export async function startProvider(options) {
   const log = options.log ?? (() => {});
   const providerCallback = provider.callback();
 
-  const server = http.createServer(async (req, res) => {
+  const handleRequest = async (req, res) => {
     // Only the scheme of an Authorization header is kept, never the secret.
     const authorization = req.headers.authorization?.split(' ')[0];
     requests.push({ method: req.method, path: req.url, authorization });
@@ -398,7 +408,10 @@ export async function startProvider(options) {
         res.end();
       }
     }
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handleRequest)
+    : http.createServer(handleRequest);
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -432,10 +445,14 @@ Runs a local OpenID provider (oidc-provider) for mod_pkce_auth.
 
   --port N               TCP port (default 9400, or env OP_PORT)
   --host ADDR            listen address (default 127.0.0.1, or env OP_HOST)
-  --issuer URL           issuer (default http://HOST:PORT, or env OP_ISSUER)
+  --issuer URL           issuer (default http://HOST:PORT, or https://HOST:PORT
+                         with --tls-cert; or env OP_ISSUER)
   --redirect-uri URL     redirect URI of every client; repeat for more
                          (or env OP_REDIRECT_URIS, space-separated)
   --client-secret S      secret of pkce-confidential (or env OP_CLIENT_SECRET)
+  --tls-cert FILE        PEM certificate chain; serve HTTPS instead of HTTP
+                         (needs --tls-key)
+  --tls-key FILE         PEM private key of --tls-cert
   --log-requests         print one line per request
   --print-users          print the test users and clients, then exit
   --help                 print this text
@@ -458,6 +475,8 @@ async function main() {
       issuer: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       'client-secret': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       'log-requests': { type: 'boolean' },
       'print-users': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -483,6 +502,12 @@ async function main() {
   if (redirectUris.length === 0) {
     throw new Error('missing --redirect-uri: give the PKCEAuthRedirectURI of every Apache that will log in');
   }
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
+    throw new Error('--tls-cert and --tls-key must be given together: HTTPS needs both the certificate and its private key');
+  }
+  const tls = values['tls-cert']
+    ? { cert: fs.readFileSync(values['tls-cert']), key: fs.readFileSync(values['tls-key']) }
+    : undefined;
 
   const op = await startProvider({
     port,
@@ -490,6 +515,7 @@ async function main() {
     issuer: values.issuer ?? process.env.OP_ISSUER,
     redirectUris,
     clientSecret,
+    tls,
     log: values['log-requests'] ? (line) => console.log(`provider request: ${line}`) : undefined,
   });
   console.log(describeUsers());

@@ -1,9 +1,10 @@
 // An HTTP client for the end-to-end tests. Each call sends one request on
-// node's http module and follows no redirect by itself. A cookie jar applies
-// the RFC 6265 rules that matter here, and helpers walk a login through the
-// provider's login and consent pages hop by hop.
+// node's http or https module and follows no redirect by itself. A cookie
+// jar applies the RFC 6265 rules that matter here, and helpers walk a login
+// through the provider's login and consent pages hop by hop.
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 
 // Names that the tests use but that must reach servers on this machine
 // only. Apache and the provider listen on 127.0.0.1; "localhost" could
@@ -245,31 +246,41 @@ export function parseEnvText(text) {
 
 /**
  * Sends one HTTP/1.1 request and reads the whole response.
- * @param {string} url absolute http URL; its host must be a loopback name
+ * @param {string} url absolute http or https URL whose host is a loopback
+ *   name
  * @param {object} [options]
  * @param {string} [options.method] GET by default
  * @param {Object<string, string|string[]>} [options.headers]
  * @param {string} [options.body]
  * @param {string} [options.target] raw request-target sent instead of the
  *   URL's path and query, e.g. '//app/' or 'http://evil.example/app/'
+ * @param {string|Buffer} [options.ca] PEM CA certificates that an https
+ *   server's certificate must chain to, in place of node's bundled CAs
  */
 export function rawRequest(url, options = {}) {
   const parsed = new URL(url);
   const address = LOOPBACK_NAMES.get(parsed.hostname);
-  if (parsed.protocol !== 'http:' || !address) {
-    return Promise.reject(new Error(`refusing to send a request to ${url}: the tests talk to loopback http servers only`));
+  const secure = parsed.protocol === 'https:';
+  if (!(secure || parsed.protocol === 'http:') || !address) {
+    return Promise.reject(new Error(`request to ${url} rejected: the tests send requests only to http and https servers on 127.0.0.1 and localhost`));
   }
   const target = options.target ?? `${parsed.pathname}${parsed.search}`;
+  const requestOptions = {
+    host: address,
+    port: parsed.port || (secure ? 443 : 80),
+    method: options.method ?? 'GET',
+    path: target,
+    headers: { host: parsed.host, ...options.headers },
+    agent: false,
+    timeout: REQUEST_TIMEOUT_MS,
+  };
+  if (secure) {
+    // node's https agent takes the SNI name and the name that the
+    // certificate must match from the Host header, not from `address`.
+    requestOptions.ca = options.ca;
+  }
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: address,
-      port: parsed.port || 80,
-      method: options.method ?? 'GET',
-      path: target,
-      headers: { host: parsed.host, ...options.headers },
-      agent: false,
-      timeout: REQUEST_TIMEOUT_MS,
-    }, (res) => {
+    const req = (secure ? https : http).request(requestOptions, (res) => {
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => {
@@ -302,9 +313,15 @@ export function rawRequest(url, options = {}) {
  * explicitly and record each one.
  */
 export class Client {
-  constructor({ jar = new CookieJar(), name = 'client' } = {}) {
+  /**
+   * @param {object} [options]
+   * @param {string|Buffer} [options.ca] PEM CA certificates for every https
+   *   request of this client (see rawRequest)
+   */
+  constructor({ jar = new CookieJar(), name = 'client', ca } = {}) {
     this.jar = jar;
     this.name = name;
+    this.ca = ca;
     /** @type {{method: string, url: string, status: number, location?: string, setCookies: string[]}[]} */
     this.hops = [];
   }
@@ -321,7 +338,7 @@ export class Client {
         headers.cookie = headers.cookie ? `${headers.cookie}; ${cookie}` : cookie;
       }
     }
-    const res = await rawRequest(url, { ...options, headers });
+    const res = await rawRequest(url, { ca: this.ca, ...options, headers });
     this.jar.store(url, res.setCookies);
     this.hops.push({ method: res.method, url, target: res.target, status: res.status, location: res.location, setCookies: res.setCookies });
     return res;

@@ -38,9 +38,20 @@ function sleep(ms) {
 }
 
 export class Stack {
-  /** @param {number} index this test file's number, unique in t/e2e */
-  constructor(index) {
+  /**
+   * @param {number} index this test file's number, unique in t/e2e
+   * @param {object} [options]
+   * @param {{cert: string|Buffer, key: string|Buffer}} [options.providerTls]
+   *   PEM certificate and key, with which the provider serves HTTPS and
+   *   the issuer is https://127.0.0.1:PORT
+   * @param {boolean} [options.httpsRedirectUris] also register
+   *   httpsRedirectUri(port) of every port of the range at the provider,
+   *   for Apaches that serve HTTPS
+   */
+  constructor(index, { providerTls = null, httpsRedirectUris = false } = {}) {
     this.index = index;
+    this.providerTls = providerTls;
+    this.httpsRedirectUris = httpsRedirectUris;
     this.providerPort = PROVIDER_BASE + PORTS_PER_FILE * index;
     this.echoPort = ECHO_BASE + PORTS_PER_FILE * index;
     this.apachePorts = Array.from({ length: PORTS_PER_FILE }, (_, i) => APACHE_BASE + PORTS_PER_FILE * index + i);
@@ -51,7 +62,7 @@ export class Stack {
   }
 
   get issuer() {
-    return `http://127.0.0.1:${this.providerPort}`;
+    return `${this.providerTls ? 'https' : 'http'}://127.0.0.1:${this.providerPort}`;
   }
 
   /** Returns the redirect URI of the Apache on port `port`. */
@@ -59,15 +70,25 @@ export class Stack {
     return `http://localhost:${port}/callback`;
   }
 
+  /** Returns the redirect URI of an Apache that serves HTTPS on port `port`. */
+  httpsRedirectUri(port) {
+    return `https://localhost:${port}/callback`;
+  }
+
   /**
    * Starts the provider with the redirect URIs of every port in the range.
    * A restart keeps the signing keys of the previous instance.
    */
   async startProvider() {
+    const redirectUris = this.apachePorts.map((p) => this.redirectUri(p));
+    if (this.httpsRedirectUris) {
+      redirectUris.push(...this.apachePorts.map((p) => this.httpsRedirectUri(p)));
+    }
     this.provider = await startProvider({
       port: this.providerPort,
-      redirectUris: this.apachePorts.map((p) => this.redirectUri(p)),
+      redirectUris,
       signingKeys: this.signingKeys,
+      tls: this.providerTls ?? undefined,
     });
     this.signingKeys = this.provider.signingKeys;
     return this.provider;
