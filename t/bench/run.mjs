@@ -8,7 +8,8 @@
 //   node t/bench/run.mjs [seconds per run, default 10] [connections, default 16]
 //
 // Needs wrk (Debian package wrk) and the built module. It uses the e2e
-// harness's provider and Apache on ports of their own (stack index 40).
+// harness's provider and Apache on ports of their own (stack index 90,
+// whose ports no e2e test file uses).
 
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,7 +35,7 @@ function wrk(url, cookie) {
   };
 }
 
-const stack = new Stack(40);
+const stack = new Stack(90);
 try {
   await stack.startProvider();
   const apache = await stack.startApache('bench', {
