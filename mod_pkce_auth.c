@@ -168,7 +168,6 @@ static int pkce_check_authn(request_rec *r)
         note->session = session;
         ap_set_module_config(r->request_config, &pkce_auth_module, note);
         set_identity(r, conf, session);
-        pkce_cookie_strip_own(r, conf);
         return OK;
     }
     if (rv != APR_NOTFOUND) {

@@ -163,9 +163,10 @@ static const char *authorization_url(request_rec *r, const pkce_srv_conf *conf,
                        "&code_challenge_method=S256", NULL);
 }
 
-/* Acquire the provider's metadata, or log why not. */
-static apr_status_t get_provider(pkce_provider_t **pprov, request_rec *r,
-                                 pkce_srv_conf *conf)
+/* Acquire the provider's metadata; 0, or the status of the 502 page after
+ * logging why not. */
+static int get_provider(pkce_provider_t **pprov, request_rec *r,
+                        pkce_srv_conf *conf)
 {
     pkce_err_t err;
     int stale = 0;
@@ -179,13 +180,16 @@ static apr_status_t get_provider(pkce_provider_t **pprov, request_rec *r,
                       "cannot use the provider %s: %s; check PKCEAuthIssuer "
                       "and that the provider is reachable from this server",
                       conf->issuer, err.text);
+        return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider unavailable",
+                               "The login service could not be reached. "
+                               "Please try again later.");
     }
-    else if (stale) {
+    if (stale) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PKCELOGNO(012)
                       "refreshing the metadata of %s failed, so the cached "
                       "copy stays in use: %s", conf->issuer, err.text);
     }
-    return rv;
+    return 0;
 }
 
 /* Send the browser to the host name of PKCEAuthRedirectURI first when it
@@ -228,10 +232,8 @@ int pkce_start_login(request_rec *r, pkce_srv_conf *conf)
     if ((status = align_host(r, conf)) != 0) {
         return status;
     }
-    if (get_provider(&prov, r, conf) != APR_SUCCESS) {
-        return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider unavailable",
-                               "The login service could not be reached. "
-                               "Please try again later.");
+    if ((status = get_provider(&prov, r, conf)) != 0) {
+        return status;
     }
     /* The return path travels in the state cookie, which must stay under
      * the 4096 bytes browsers keep per cookie: drop a long query first. */
@@ -672,10 +674,8 @@ int pkce_handle_callback(request_rec *r, pkce_srv_conf *conf)
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, PKCELOGNO(061) FLOW
                   "callback received", cb.flow);
-    if (get_provider(&cb.prov, r, conf) != APR_SUCCESS) {
-        return pkce_error_page(r, HTTP_BAD_GATEWAY, "Login provider unavailable",
-                               "The login service could not be reached. "
-                               "Please try again later.");
+    if ((status = get_provider(&cb.prov, r, conf)) != 0) {
+        return status;
     }
 
     /* 2. The issuer, then an error or a code from the provider. */
