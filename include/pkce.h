@@ -3,8 +3,8 @@
  * library behind mod_pkce_auth.
  *
  * Library functions return apr_status_t. When a human needs to know why a
- * call failed, the caller passes a pkce_err_t and the library fills it; the
- * httpd glue decides how to log it. Nothing in src/ logs by itself and
+ * call failed, the caller passes a pkce_err_t and the library fills it.
+ * The httpd glue decides how to log it. Nothing in src/ logs by itself and
  * nothing in src/ includes an httpd header.
  */
 #ifndef PKCE_H

@@ -3,9 +3,11 @@
  * first use and cached per process.
  *
  * The cache hands out immutable snapshots with a reference count. A refresh
- * builds a new snapshot in a pool of its own and swaps it in; the old one
+ * builds a new snapshot in a pool of its own and swaps it in. The old one
  * is destroyed when its last user releases it, so readers never lock while
- * they verify a token. A failed fetch replaces nothing and caches nothing.
+ * they verify a token. A failed fetch replaces nothing and no metadata is
+ * kept from it, but its error is returned again, without a new fetch, for
+ * PKCE_PROVIDER_RETRY_AFTER seconds.
  */
 #ifndef PKCE_PROVIDER_H
 #define PKCE_PROVIDER_H

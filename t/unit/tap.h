@@ -3,8 +3,8 @@
  * that `prove` and automake read their results.
  *
  * Each test file defines its cases with TEST(name) and lists them in a
- * tap_case_t table; tap_run() runs them in a fresh pool each and prints the
- * plan. A case fails when any CHECK in it fails; every CHECK prints the
+ * tap_case_t table. tap_run() prints the plan and runs each case in a
+ * fresh pool. A case fails when any CHECK in it fails; every CHECK prints the
  * expression and line, so a failure points to one cause.
  */
 #ifndef PKCE_TAP_H
